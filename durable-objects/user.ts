@@ -1,0 +1,148 @@
+// UserDO: one object per local user. It holds the user's database connection and the exact cache
+// of their sessions, so an authenticated request costs one RPC and no query; and it is the single
+// writer of the user's data (account, devices, profile, account data, filters), which keeps the
+// user's streams ordered. Methods are thin: the logic lives in src/services/account/.
+import { DurableObject } from 'cloudflare:workers';
+import { config, type Env } from '../src/config';
+import { pooledDb } from '../src/db/client';
+import { encodeForRpc, MatrixError } from '../src/http/errors';
+import type { Requester } from '../src/http/context';
+import * as account from '../src/services/account/account';
+import * as accountData from '../src/services/account/account-data';
+import * as devices from '../src/services/account/devices';
+import * as filters from '../src/services/account/filters';
+import * as profile from '../src/services/account/profile';
+import * as sessions from '../src/services/account/sessions';
+import { SessionCache, type UserScope } from '../src/services/account/scope';
+import { BucketMap } from '../src/services/rate-limit/bucket';
+
+const TOUCH_INTERVAL_MS = 5 * 60_000;
+
+export class UserDO extends DurableObject<Env> {
+  #scope?: UserScope;
+  #queue: Promise<unknown> = Promise.resolve();
+  #touched = new Map<string, number>();
+  #loginBuckets = new BucketMap();
+
+  #for(userId: string): UserScope {
+    if (this.#scope) {
+      if (this.#scope.userId !== userId) throw new Error(`UserDO for ${this.#scope.userId} asked about ${userId}`);
+      return this.#scope;
+    }
+    const { db } = pooledDb(this.env);
+    this.#scope = {
+      db,
+      userId,
+      config: config(this.env),
+      sessions: new SessionCache(),
+      serial: (fn) => {
+        const run = this.#queue.then(fn, fn);
+        this.#queue = run.catch(() => undefined);
+        return run;
+      },
+    };
+    return this.#scope;
+  }
+
+  /** Runs a service call; MatrixErrors cross the RPC boundary intact. */
+  async #call<T>(userId: string, fn: (s: UserScope) => Promise<T>, write = false): Promise<T> {
+    const scope = this.#for(userId);
+    try {
+      return await (write ? scope.serial(() => fn(scope)) : fn(scope));
+    } catch (e) {
+      throw e instanceof MatrixError ? encodeForRpc(e) : e;
+    }
+  }
+
+  authenticate(userId: string, tokenHash: string, seen?: { ip: string | null; userAgent: string | null }): Promise<Requester> {
+    return this.#call(userId, async (s) => {
+      const requester = await sessions.authenticate(s, tokenHash);
+      if (seen) this.#touch(s, requester.deviceId, seen);
+      return requester;
+    });
+  }
+
+  #touch(s: UserScope, deviceId: string, seen: { ip: string | null; userAgent: string | null }): void {
+    const now = Date.now();
+    if (now - (this.#touched.get(deviceId) ?? 0) < TOUCH_INTERVAL_MS) return;
+    this.#touched.set(deviceId, now);
+    devices.touchDevice(s, deviceId, seen.ip, seen.userAgent, now).catch((e) => console.warn(`[user] last-seen update failed: ${e}`));
+  }
+
+  register(userId: string, input: account.RegisterInput) {
+    return this.#call(userId, (s) => account.register(s, input), true);
+  }
+
+  /** Login attempts per account are limited here, where every attempt for the account passes. */
+  login(userId: string, input: account.LoginInput) {
+    return this.#call(userId, async (s) => {
+      const limits = s.config.rateLimits;
+      if (limits.enabled) {
+        const wait = this.#loginBuckets.take('attempt', limits.loginAccount);
+        if (wait > 0) throw new MatrixError(429, 'M_LIMIT_EXCEEDED', 'Too many login attempts for this account', { retry_after_ms: wait });
+      }
+      try {
+        return await account.login(s, input);
+      } catch (e) {
+        if (limits.enabled && e instanceof MatrixError && e.errcode === 'M_FORBIDDEN') {
+          const wait = this.#loginBuckets.take('failure', limits.loginFailures);
+          if (wait > 0) throw new MatrixError(429, 'M_LIMIT_EXCEEDED', 'Too many failed login attempts for this account', { retry_after_ms: wait });
+        }
+        throw e;
+      }
+    }, true);
+  }
+
+  checkPassword(userId: string, password: string) {
+    return this.#call(userId, (s) => account.checkPassword(s, password));
+  }
+  refresh(userId: string, refreshTokenHash: string) {
+    return this.#call(userId, (s) => sessions.refresh(s, refreshTokenHash), true);
+  }
+  logout(userId: string, deviceId: string) {
+    return this.#call(userId, (s) => sessions.logoutDevice(s, deviceId), true);
+  }
+  logoutAll(userId: string) {
+    return this.#call(userId, (s) => sessions.logoutAll(s), true);
+  }
+  changePassword(userId: string, passwordHash: string, logoutDevices: boolean, keepDeviceId?: string) {
+    return this.#call(userId, (s) => account.changePassword(s, passwordHash, logoutDevices, keepDeviceId), true);
+  }
+  deactivate(userId: string) {
+    return this.#call(userId, (s) => account.deactivate(s), true);
+  }
+
+  listDevices(userId: string) {
+    return this.#call(userId, (s) => devices.listDevices(s));
+  }
+  getDevice(userId: string, deviceId: string) {
+    return this.#call(userId, (s) => devices.getDevice(s, deviceId));
+  }
+  renameDevice(userId: string, deviceId: string, displayName: string | null) {
+    return this.#call(userId, (s) => devices.renameDevice(s, deviceId, displayName), true);
+  }
+  deleteDevices(userId: string, deviceIds: string[]) {
+    return this.#call(userId, (s) => sessions.deleteDevices(s, deviceIds), true);
+  }
+
+  setProfileField(userId: string, key: string, value: unknown) {
+    return this.#call(userId, (s) => profile.setField(s, key, value), true);
+  }
+  deleteProfileField(userId: string, key: string) {
+    return this.#call(userId, (s) => profile.deleteField(s, key), true);
+  }
+
+  getAccountData(userId: string, roomId: string, type: string) {
+    return this.#call(userId, (s) => accountData.getAccountData(s, roomId, type));
+  }
+  putAccountData(userId: string, roomId: string, type: string, content: Record<string, unknown>) {
+    return this.#call(userId, (s) => accountData.putAccountData(s, roomId, type, content), true);
+  }
+
+  createFilter(userId: string, filter: Record<string, unknown>) {
+    return this.#call(userId, (s) => filters.createFilter(s, filter), true);
+  }
+  getFilter(userId: string, filterId: string) {
+    return this.#call(userId, (s) => filters.getFilter(s, filterId));
+  }
+}

@@ -1,0 +1,24 @@
+// GET /capabilities (spec: Client-Server "Capabilities negotiation").
+import { Hono } from 'hono';
+import { requireAuth } from '../../http/auth';
+import type { AppEnv } from '../../http/context';
+import { DEFAULT_ROOM_VERSION, SUPPORTED_ROOM_VERSIONS } from '../../matrix/room-versions';
+
+export const capabilities = new Hono<AppEnv>();
+
+capabilities.get('/capabilities', requireAuth({ allowGuests: true }), (c) =>
+  c.json({
+    capabilities: {
+      'm.change_password': { enabled: true },
+      'm.room_versions': {
+        default: DEFAULT_ROOM_VERSION,
+        available: Object.fromEntries(SUPPORTED_ROOM_VERSIONS.map((v) => [v, 'stable'])),
+      },
+      'm.set_displayname': { enabled: true },
+      'm.set_avatar_url': { enabled: true },
+      'm.3pid_changes': { enabled: false },
+      'm.get_login_token': { enabled: false },
+      'm.profile_fields': { enabled: true },
+    },
+  }),
+);

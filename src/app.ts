@@ -1,0 +1,43 @@
+// Builds the Hono application: middleware that every request passes, then one router per spec section.
+import { Hono } from 'hono';
+import { account } from './api/client/account';
+import { accountData } from './api/client/account-data';
+import { capabilities } from './api/client/capabilities';
+import { devices } from './api/client/devices';
+import { filters } from './api/client/filter';
+import { login } from './api/client/login';
+import { profile } from './api/client/profile';
+import { register, registerV1 } from './api/client/register';
+import { versions } from './api/client/versions';
+import { keys } from './api/federation/keys';
+import { federationVersion } from './api/federation/version';
+import { wellKnown } from './api/well-known';
+import { config } from './config';
+import type { AppEnv } from './http/context';
+import { cors } from './http/cors';
+import { onError } from './http/errors';
+import { unrecognizedHandler } from './http/unrecognized';
+
+export function buildApp(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.use('*', cors);
+  app.use('*', async (c, next) => {
+    c.set('config', config(c.env));
+    await next();
+  });
+  app.onError(onError);
+
+  app.route('/', versions);
+  app.route('/', wellKnown);
+  app.route('/', federationVersion);
+  app.route('/', keys);
+
+  // The Client-Server API under v3, and under r0 for older clients, as Synapse serves it.
+  for (const base of ['/_matrix/client/v3', '/_matrix/client/r0']) {
+    for (const section of [capabilities, register, login, account, devices, profile, accountData, filters]) app.route(base, section);
+  }
+  app.route('/_matrix/client/v1', registerV1);
+
+  app.notFound(unrecognizedHandler(app));
+  return app;
+}

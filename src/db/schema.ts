@@ -1,0 +1,3 @@
+// The whole drizzle schema; drizzle-kit reads this file to generate migrations/.
+export * from './schema/accounts';
+export * from './schema/user-data';

@@ -1,0 +1,54 @@
+// Every failure leaves as a Matrix standard error response ({errcode, error}); a client mistake is
+// never a 500, and an unexpected error is logged and reported as M_UNKNOWN without internals.
+import type { Context } from 'hono';
+import { ConfigError } from '../config';
+import { ErrCode, MatrixError } from '../matrix/errors';
+
+export { ErrCode, MatrixError };
+
+export function errorResponse(err: MatrixError, headers?: HeadersInit): Response {
+  const res = new Response(JSON.stringify(err.toJSON()), {
+    status: err.status,
+    headers: { 'content-type': 'application/json', ...headers },
+  });
+  if (err.status === 429 && typeof err.extra?.retry_after_ms === 'number') {
+    res.headers.set('retry-after', String(Math.ceil(err.extra.retry_after_ms / 1000)));
+  }
+  return res;
+}
+
+/** Durable Object RPC rethrows errors with their message only: MatrixErrors cross as tagged text. */
+const TAG = 'MatrixError:';
+export function encodeForRpc(err: MatrixError): Error {
+  return new Error(TAG + JSON.stringify({ s: err.status, b: err.toJSON() }));
+}
+
+export function fromRpc(err: unknown): MatrixError | undefined {
+  const message = err instanceof Error ? err.message : undefined;
+  const at = message?.indexOf(TAG) ?? -1;
+  if (!message || at < 0) return undefined;
+  const { s, b } = JSON.parse(message.slice(at + TAG.length)) as { s: number; b: { errcode: string; error: string } };
+  const { errcode, error, ...extra } = b;
+  return new MatrixError(s, errcode, error, Object.keys(extra).length ? extra : undefined);
+}
+
+export function onError(err: unknown, c: Context): Response {
+  if (err instanceof MatrixError) return errorResponse(err);
+  const remote = fromRpc(err);
+  if (remote) return errorResponse(remote);
+  if (err instanceof ConfigError) {
+    console.error(`[config] ${err.message}`);
+    return errorResponse(new MatrixError(500, ErrCode.UNKNOWN, 'The server is misconfigured'));
+  }
+  console.error(`[error] ${c.req.method} ${new URL(c.req.url).pathname}:`, err);
+  return errorResponse(new MatrixError(500, ErrCode.UNKNOWN, 'Internal server error'));
+}
+
+export const unrecognized = () => new MatrixError(404, ErrCode.UNRECOGNIZED, 'Unrecognized request');
+export const notFound = (what: string) => new MatrixError(404, ErrCode.NOT_FOUND, what);
+export const forbidden = (why: string) => new MatrixError(403, ErrCode.FORBIDDEN, why);
+export const badJson = (why: string) => new MatrixError(400, ErrCode.BAD_JSON, why);
+export const invalidParam = (why: string) => new MatrixError(400, ErrCode.INVALID_PARAM, why);
+export const missingParam = (why: string) => new MatrixError(400, ErrCode.MISSING_PARAM, why);
+export const limitExceeded = (retryAfterMs: number) =>
+  new MatrixError(429, ErrCode.LIMIT_EXCEEDED, 'Too many requests', { retry_after_ms: retryAfterMs });

@@ -1,0 +1,44 @@
+import type { Config } from '../../config';
+import type { Db } from '../../db/client';
+
+/** What account services get from the user's Durable Object: its connection and its caches. */
+export interface UserScope {
+  db: Db;
+  userId: string;
+  config: Config;
+  sessions: SessionCache;
+  /** Runs writes one after another: the user's streams must be allocated and committed in order. */
+  serial<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+export interface Session {
+  userId: string;
+  deviceId: string;
+  isGuest: boolean;
+  admin: boolean;
+  expiresTs: number | null;
+  used: boolean;
+  refreshTokenId: number | null;
+}
+
+/** Token hash → session, exact because every change to this user's tokens goes through the object. */
+export class SessionCache {
+  #map = new Map<string, Session>();
+  get(hash: string): Session | undefined {
+    return this.#map.get(hash);
+  }
+  set(hash: string, s: Session): void {
+    if (this.#map.size >= 256) this.#map.delete(this.#map.keys().next().value!);
+    this.#map.set(hash, s);
+  }
+  drop(hashes: Iterable<string>): void {
+    for (const h of hashes) this.#map.delete(h);
+  }
+  clear(): void {
+    this.#map.clear();
+  }
+  /** Admin and guest flags changed: cached sessions must see it. */
+  update(fn: (s: Session) => void): void {
+    for (const s of this.#map.values()) fn(s);
+  }
+}
