@@ -3,10 +3,10 @@
 // writer of the user's data (account, devices, profile, account data, filters), which keeps the
 // user's streams ordered. Methods are thin: the logic lives in src/services/account/.
 import { DurableObject } from 'cloudflare:workers';
-import { config, type Env } from '../src/config';
+import type { Env, RateSpec } from '../src/config';
 import { pooledDb } from '../src/db/client';
-import { encodeForRpc, MatrixError } from '../src/http/errors';
-import type { Requester } from '../src/http/context';
+import { MatrixError } from '../src/http/errors';
+import { asRpcResult } from '../src/services/rpc';
 import * as account from '../src/services/account/account';
 import * as accountData from '../src/services/account/account-data';
 import * as devices from '../src/services/account/devices';
@@ -33,7 +33,6 @@ export class UserDO extends DurableObject<Env> {
     this.#scope = {
       db,
       userId,
-      config: config(this.env),
       sessions: new SessionCache(),
       serial: (fn) => {
         const run = this.#queue.then(fn, fn);
@@ -44,17 +43,15 @@ export class UserDO extends DurableObject<Env> {
     return this.#scope;
   }
 
-  /** Runs a service call; MatrixErrors cross the RPC boundary intact. */
-  async #call<T>(userId: string, fn: (s: UserScope) => Promise<T>, write = false): Promise<T> {
-    const scope = this.#for(userId);
-    try {
-      return await (write ? scope.serial(() => fn(scope)) : fn(scope));
-    } catch (e) {
-      throw e instanceof MatrixError ? encodeForRpc(e) : e;
-    }
+  /** Runs a service call; a MatrixError comes back as a value (see src/services/rpc.ts). */
+  #call<T>(userId: string, fn: (s: UserScope) => Promise<T>, write = false) {
+    return asRpcResult(() => {
+      const scope = this.#for(userId);
+      return write ? scope.serial(() => fn(scope)) : fn(scope);
+    });
   }
 
-  authenticate(userId: string, tokenHash: string, seen?: { ip: string | null; userAgent: string | null }): Promise<Requester> {
+  authenticate(userId: string, tokenHash: string, seen?: { ip: string | null; userAgent: string | null }) {
     return this.#call(userId, async (s) => {
       const requester = await sessions.authenticate(s, tokenHash);
       if (seen) this.#touch(s, requester.deviceId, seen);
@@ -73,21 +70,21 @@ export class UserDO extends DurableObject<Env> {
     return this.#call(userId, (s) => account.register(s, input), true);
   }
 
-  /** Login attempts per account are limited here, where every attempt for the account passes. */
-  login(userId: string, input: account.LoginInput) {
+  /**
+   * Login attempts per account are limited here, where every attempt for the account passes.
+   * `limits` comes from the Worker's configuration (null when rate limiting is off).
+   */
+  login(userId: string, input: account.LoginInput, limits: { attempts: RateSpec; failures: RateSpec } | null) {
     return this.#call(userId, async (s) => {
-      const limits = s.config.rateLimits;
-      if (limits.enabled) {
-        const wait = this.#loginBuckets.take('attempt', limits.loginAccount);
+      if (limits) {
+        // After too many failures even the right password waits (as Synapse's rc_login.failed_attempts).
+        const wait = Math.max(this.#loginBuckets.wait('failure', limits.failures), this.#loginBuckets.take('attempt', limits.attempts));
         if (wait > 0) throw new MatrixError(429, 'M_LIMIT_EXCEEDED', 'Too many login attempts for this account', { retry_after_ms: wait });
       }
       try {
         return await account.login(s, input);
       } catch (e) {
-        if (limits.enabled && e instanceof MatrixError && e.errcode === 'M_FORBIDDEN') {
-          const wait = this.#loginBuckets.take('failure', limits.loginFailures);
-          if (wait > 0) throw new MatrixError(429, 'M_LIMIT_EXCEEDED', 'Too many failed login attempts for this account', { retry_after_ms: wait });
-        }
+        if (limits && e instanceof MatrixError && e.errcode === 'M_FORBIDDEN') this.#loginBuckets.take('failure', limits.failures);
         throw e;
       }
     }, true);
@@ -96,8 +93,8 @@ export class UserDO extends DurableObject<Env> {
   checkPassword(userId: string, password: string) {
     return this.#call(userId, (s) => account.checkPassword(s, password));
   }
-  refresh(userId: string, refreshTokenHash: string) {
-    return this.#call(userId, (s) => sessions.refresh(s, refreshTokenHash), true);
+  refresh(userId: string, refreshTokenHash: string, tokenLifetimeMs: number) {
+    return this.#call(userId, (s) => sessions.refresh(s, refreshTokenHash, tokenLifetimeMs), true);
   }
   logout(userId: string, deviceId: string) {
     return this.#call(userId, (s) => sessions.logoutDevice(s, deviceId), true);

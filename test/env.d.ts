@@ -1,7 +1,9 @@
-import type { Env } from '../src/config';
+// Types the `env` of cloudflare:test as the Worker's own environment.
+import type { Env as WorkerEnv } from '../src/config';
+
 declare global {
   namespace Cloudflare {
-    interface Env extends import('../src/config').Env {}
+    interface Env extends WorkerEnv {}
   }
 }
-export type { Env };
+export {};

@@ -3,11 +3,12 @@
 import type { MiddlewareHandler } from 'hono';
 import type { Env } from '../config';
 import { hashToken, tokenLocalpart } from '../services/auth/tokens';
+import { unwrapping } from '../services/rpc';
 import type { AppEnv, Ctx, Requester } from './context';
 import { ErrCode, MatrixError } from './errors';
 
 export function userObject(env: Env, userId: string) {
-  return env.USER.get(env.USER.idFromName(userId));
+  return unwrapping(env.USER.get(env.USER.idFromName(userId)));
 }
 
 /** The access token from `Authorization: Bearer` or the deprecated `access_token` query parameter. */

@@ -17,25 +17,8 @@ export function errorResponse(err: MatrixError, headers?: HeadersInit): Response
   return res;
 }
 
-/** Durable Object RPC rethrows errors with their message only: MatrixErrors cross as tagged text. */
-const TAG = 'MatrixError:';
-export function encodeForRpc(err: MatrixError): Error {
-  return new Error(TAG + JSON.stringify({ s: err.status, b: err.toJSON() }));
-}
-
-export function fromRpc(err: unknown): MatrixError | undefined {
-  const message = err instanceof Error ? err.message : undefined;
-  const at = message?.indexOf(TAG) ?? -1;
-  if (!message || at < 0) return undefined;
-  const { s, b } = JSON.parse(message.slice(at + TAG.length)) as { s: number; b: { errcode: string; error: string } };
-  const { errcode, error, ...extra } = b;
-  return new MatrixError(s, errcode, error, Object.keys(extra).length ? extra : undefined);
-}
-
 export function onError(err: unknown, c: Context): Response {
   if (err instanceof MatrixError) return errorResponse(err);
-  const remote = fromRpc(err);
-  if (remote) return errorResponse(remote);
   if (err instanceof ConfigError) {
     console.error(`[config] ${err.message}`);
     return errorResponse(new MatrixError(500, ErrCode.UNKNOWN, 'The server is misconfigured'));

@@ -7,7 +7,7 @@ import { contentHashBase64 } from './hashes';
 import { redactEvent } from './redaction';
 import type { RoomVersion } from './room-versions';
 import { signJson, type SigningKey, type Signatures, verifyJsonSignature } from './signing';
-import type { JsonObject } from './types';
+import type { EventJson, JsonObject } from './types';
 
 /**
  * Adds `hashes.sha256` and this server's signature to an event (a copy is returned).
@@ -26,7 +26,7 @@ export async function hashAndSignEvent<T extends JsonObject>(
 
 /** Verifies one server's signature on an event (over its redacted form). */
 export function verifyEventSignature(
-  event: JsonObject,
+  event: EventJson,
   version: RoomVersion,
   serverName: string,
   keyId: string,
@@ -40,7 +40,8 @@ export function verifyEventSignature(
  * third-party invite, which another server may send), the event id's server in v1–v2, and
  * from v8 the server of `join_authorised_via_users_server` on a restricted join.
  */
-export function requiredSignatureServers(event: JsonObject, version: RoomVersion): string[] {
+export function requiredSignatureServers(input: EventJson, version: RoomVersion): string[] {
+  const event = input as JsonObject;
   const servers = new Set<string>();
   const content = (event.content ?? {}) as JsonObject;
   const isThirdPartyInvite =

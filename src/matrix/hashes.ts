@@ -5,25 +5,25 @@ import { decodeBase64, encodeBase64, encodeBase64Url } from './base64';
 import { canonicalJsonBytes } from './canonical-json';
 import { redactEvent } from './redaction';
 import type { RoomVersion } from './room-versions';
-import type { JsonObject } from './types';
+import type { EventJson, JsonObject } from './types';
 
 export async function sha256(data: Uint8Array): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest('SHA-256', data));
 }
 
 /** sha256 of the canonical JSON of the event without unsigned, signatures and hashes. */
-export async function computeContentHash(event: JsonObject): Promise<Uint8Array> {
-  const { unsigned: _u, signatures: _s, hashes: _h, ...rest } = event;
+export async function computeContentHash(event: EventJson): Promise<Uint8Array> {
+  const { unsigned: _u, signatures: _s, hashes: _h, ...rest } = event as JsonObject;
   return sha256(canonicalJsonBytes(rest));
 }
 
 /** The content hash as stored in `hashes.sha256` (unpadded base64). */
-export async function contentHashBase64(event: JsonObject): Promise<string> {
+export async function contentHashBase64(event: EventJson): Promise<string> {
   return encodeBase64(await computeContentHash(event));
 }
 
 /** True when `hashes.sha256` matches the event (a mismatch means: treat as redacted). */
-export async function checkContentHash(event: JsonObject): Promise<boolean> {
+export async function checkContentHash(event: EventJson): Promise<boolean> {
   const hashes = event.hashes as Record<string, unknown> | undefined;
   const claimed = hashes && typeof hashes === 'object' ? hashes.sha256 : undefined;
   if (typeof claimed !== 'string') return false;
@@ -38,7 +38,7 @@ export async function checkContentHash(event: JsonObject): Promise<boolean> {
 }
 
 /** sha256 of the canonical JSON of the redacted event without signatures and unsigned. */
-export async function computeReferenceHash(event: JsonObject, version: RoomVersion): Promise<Uint8Array> {
+export async function computeReferenceHash(event: EventJson, version: RoomVersion): Promise<Uint8Array> {
   const { signatures: _s, unsigned: _u, ...rest } = redactEvent(event, version);
   return sha256(canonicalJsonBytes(rest));
 }
@@ -47,10 +47,11 @@ export async function computeReferenceHash(event: JsonObject, version: RoomVersi
  * The event id: carried in the event for room versions 1–2; the reference hash in unpadded
  * base64 for v3, URL-safe unpadded base64 for v4+, prefixed with `$`.
  */
-export async function computeEventId(event: JsonObject, version: RoomVersion): Promise<string> {
+export async function computeEventId(event: EventJson, version: RoomVersion): Promise<string> {
   if (version.eventIdFormat === 'v1') {
-    if (typeof event.event_id !== 'string') throw new Error('room v1/v2 events carry their event_id');
-    return event.event_id;
+    const id = (event as JsonObject).event_id;
+    if (typeof id !== 'string') throw new Error('room v1/v2 events carry their event_id');
+    return id;
   }
   const hash = await computeReferenceHash(event, version);
   return '$' + (version.eventIdFormat === 'v3' ? encodeBase64(hash) : encodeBase64Url(hash));

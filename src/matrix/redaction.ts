@@ -3,7 +3,7 @@
 // compute reference hashes and signatures, which cover the redacted form.
 
 import type { RoomVersion } from './room-versions';
-import type { JsonObject } from './types';
+import type { EventJson, JsonObject } from './types';
 
 const TOP_LEVEL_V1 = new Set([
   'event_id', 'type', 'room_id', 'sender', 'state_key', 'content', 'hashes', 'signatures',
@@ -62,7 +62,8 @@ function redactContent(type: unknown, content: JsonObject, version: RoomVersion)
  * version's algorithm are removed, `unsigned` included; the input is not mutated.
  * Values kept are shared with the input, not deep-copied.
  */
-export function redactEvent<T extends JsonObject>(event: T, version: RoomVersion): JsonObject {
+export function redactEvent(input: EventJson, version: RoomVersion): JsonObject {
+  const event = input as JsonObject;
   const keep = version.redaction.v11 ? TOP_LEVEL_V11 : TOP_LEVEL_V1;
   const out: JsonObject = {};
   for (const k of Object.keys(event)) if (keep.has(k)) out[k] = event[k];

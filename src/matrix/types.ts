@@ -88,3 +88,6 @@ export const EventType = {
   Tombstone: 'm.room.tombstone',
   Message: 'm.room.message',
 } as const;
+
+/** Any event object in federation form: a typed PDU or raw JSON not yet validated. */
+export type EventJson = JsonObject | Pdu;

@@ -59,7 +59,8 @@ login.post('/login', async (c) => {
     deviceId: req.device_id,
     initialDeviceDisplayName: req.initial_device_display_name,
     withRefresh: req.refresh_token ?? false,
-  });
+    tokenLifetimeMs: cfg.accessTokenLifetimeMs,
+  }, cfg.rateLimits.enabled ? { attempts: cfg.rateLimits.loginAccount, failures: cfg.rateLimits.loginFailures } : null);
   return c.json({ ...session, home_server: cfg.serverName, well_known: { 'm.homeserver': { base_url: cfg.publicBaseUrl } } });
 });
 
@@ -67,7 +68,8 @@ login.post('/refresh', async (c) => {
   const { refresh_token } = await body(c, z.object({ refresh_token: z.string() }));
   const localpart = tokenLocalpart('refresh', refresh_token);
   if (localpart === undefined) throw new MatrixError(401, ErrCode.UNKNOWN_TOKEN, 'Unrecognised refresh token', { soft_logout: false });
-  const userId = `@${localpart}:${c.get('config').serverName}`;
-  const { access_token, refresh_token: next, expires_in_ms } = await userObject(c.env, userId).refresh(userId, await hashToken(refresh_token));
+  const cfg = c.get('config');
+  const userId = `@${localpart}:${cfg.serverName}`;
+  const { access_token, refresh_token: next, expires_in_ms } = await userObject(c.env, userId).refresh(userId, await hashToken(refresh_token), cfg.accessTokenLifetimeMs);
   return c.json({ access_token, refresh_token: next, expires_in_ms });
 });

@@ -41,7 +41,7 @@ register.post('/register', async (c) => {
     if (!cfg.guestAccess) throw new MatrixError(403, ErrCode.GUEST_ACCESS_FORBIDDEN, 'Guest access is disabled');
     const userId = `@${await nextGeneratedLocalpartNumber(httpDb(c.env))}:${cfg.serverName}`;
     // Guests get a fresh device; a client-chosen device id is ignored (spec: Guest access).
-    return c.json(await userObject(c.env, userId).register(userId, { passwordHash: null, isGuest: true, inhibitLogin: false, withRefresh: req.refresh_token ?? false, initialDeviceDisplayName: req.initial_device_display_name }));
+    return c.json(await userObject(c.env, userId).register(userId, { passwordHash: null, isGuest: true, inhibitLogin: false, withRefresh: req.refresh_token ?? false, tokenLifetimeMs: cfg.accessTokenLifetimeMs, initialDeviceDisplayName: req.initial_device_display_name }));
   }
 
   if (cfg.registration === 'closed') throw forbidden('Registration has been disabled');
@@ -64,6 +64,7 @@ register.post('/register', async (c) => {
     initialDeviceDisplayName: req.initial_device_display_name,
     inhibitLogin: req.inhibit_login ?? false,
     withRefresh: req.refresh_token ?? false,
+    tokenLifetimeMs: cfg.accessTokenLifetimeMs,
   });
   const token = uia.results.registrationToken;
   if (typeof token === 'string') await consumeRegistrationToken(c.env, token);

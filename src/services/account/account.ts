@@ -16,6 +16,7 @@ export interface RegisterInput {
   initialDeviceDisplayName?: string;
   inhibitLogin: boolean;
   withRefresh: boolean;
+  tokenLifetimeMs: number;
 }
 
 export async function register(scope: UserScope, input: RegisterInput): Promise<IssuedSession | { user_id: string }> {
@@ -34,6 +35,7 @@ export async function register(scope: UserScope, input: RegisterInput): Promise<
     deviceId: input.deviceId ?? newDeviceId(),
     displayName: input.initialDeviceDisplayName,
     withRefresh: input.withRefresh,
+    tokenLifetimeMs: input.tokenLifetimeMs,
   });
 }
 
@@ -44,6 +46,7 @@ export interface LoginInput {
   deviceId?: string;
   initialDeviceDisplayName?: string;
   withRefresh: boolean;
+  tokenLifetimeMs: number;
 }
 
 export async function checkPassword(scope: UserScope, password: string): Promise<boolean> {
@@ -67,6 +70,7 @@ export async function login(scope: UserScope, input: LoginInput): Promise<Issued
     deviceId: input.deviceId ?? newDeviceId(),
     displayName: input.initialDeviceDisplayName,
     withRefresh: input.withRefresh,
+    tokenLifetimeMs: input.tokenLifetimeMs,
   });
 }
 

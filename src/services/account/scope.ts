@@ -1,11 +1,9 @@
-import type { Config } from '../../config';
 import type { Db } from '../../db/client';
 
 /** What account services get from the user's Durable Object: its connection and its caches. */
 export interface UserScope {
   db: Db;
   userId: string;
-  config: Config;
   sessions: SessionCache;
   /** Runs writes one after another: the user's streams must be allocated and committed in order. */
   serial<T>(fn: () => Promise<T>): Promise<T>;

@@ -43,7 +43,7 @@ export interface IssuedSession {
 /** Creates (or reuses) the device and issues an access token, with a refresh token when asked. */
 export async function issueSession(
   scope: UserScope,
-  opts: { deviceId: string; displayName?: string | null; withRefresh: boolean; previousRefreshId?: number; now?: number },
+  opts: { deviceId: string; displayName?: string | null; withRefresh: boolean; tokenLifetimeMs: number; previousRefreshId?: number; now?: number },
 ): Promise<IssuedSession> {
   const now = opts.now ?? Date.now();
   const localpart = localpartOf(scope.userId);
@@ -59,9 +59,9 @@ export async function issueSession(
       .values({ tokenHash: await hashToken(refreshToken), userId: scope.userId, deviceId: opts.deviceId, createdTs: now, previousId: opts.previousRefreshId ?? null })
       .returning({ id: refreshTokens.id });
     refreshTokenId = row.id;
-    expiresTs = now + scope.config.accessTokenLifetimeMs;
+    expiresTs = now + opts.tokenLifetimeMs;
     out.refresh_token = refreshToken;
-    out.expires_in_ms = scope.config.accessTokenLifetimeMs;
+    out.expires_in_ms = opts.tokenLifetimeMs;
   }
   await scope.db.insert(accessTokens).values({
     tokenHash: await hashToken(accessToken),
@@ -80,7 +80,7 @@ export async function issueSession(
  * POST /refresh. The old refresh token stays valid until the new pair is first used (spec), so a
  * client that lost the response can retry; once the new pair is used, the old one is refused.
  */
-export async function refresh(scope: UserScope, refreshTokenHash: string): Promise<IssuedSession> {
+export async function refresh(scope: UserScope, refreshTokenHash: string, tokenLifetimeMs: number): Promise<IssuedSession> {
   const row = await q.findRefreshToken(scope.db, refreshTokenHash);
   if (!row || row.userId !== scope.userId) throw unknownToken(false, 'Unrecognised refresh token');
   const user = await q.getUser(scope.db, scope.userId);
@@ -90,7 +90,7 @@ export async function refresh(scope: UserScope, refreshTokenHash: string): Promi
   // The access tokens issued with this refresh token are superseded by the new pair.
   const old = await scope.db.delete(accessTokens).where(eq(accessTokens.refreshTokenId, row.id)).returning({ h: accessTokens.tokenHash });
   scope.sessions.drop(old.map((o) => o.h));
-  return issueSession(scope, { deviceId: row.deviceId, withRefresh: true, previousRefreshId: row.id });
+  return issueSession(scope, { deviceId: row.deviceId, withRefresh: true, tokenLifetimeMs, previousRefreshId: row.id });
 }
 
 /** Logs out one device (POST /logout): the device and all its tokens go. */

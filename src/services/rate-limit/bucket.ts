@@ -10,12 +10,14 @@ export class TokenBucket {
   }
   /** Takes one token; returns 0 on success or the milliseconds until one is available. */
   take(now = Date.now()): number {
+    const wait = this.wait(now);
+    if (wait === 0) this.#tokens -= 1;
+    return wait;
+  }
+  /** Milliseconds until a token is available, taking none. */
+  wait(now = Date.now()): number {
     this.#refill(now);
-    if (this.#tokens >= 1) {
-      this.#tokens -= 1;
-      return 0;
-    }
-    return Math.ceil(((1 - this.#tokens) / this.spec.perSecond) * 1000);
+    return this.#tokens >= 1 ? 0 : Math.ceil(((1 - this.#tokens) / this.spec.perSecond) * 1000);
   }
   /** Whether the bucket is full again and can be forgotten. */
   idle(now = Date.now()): boolean {
@@ -32,12 +34,18 @@ export class TokenBucket {
 export class BucketMap {
   #buckets = new Map<string, TokenBucket>();
   take(key: string, spec: RateSpec, now = Date.now()): number {
+    return this.#bucket(key, spec, now).take(now);
+  }
+  wait(key: string, spec: RateSpec, now = Date.now()): number {
+    return this.#bucket(key, spec, now).wait(now);
+  }
+  #bucket(key: string, spec: RateSpec, now: number): TokenBucket {
     let b = this.#buckets.get(key);
     if (!b) {
       if (this.#buckets.size > 10_000) for (const [k, v] of this.#buckets) if (v.idle(now)) this.#buckets.delete(k);
       b = new TokenBucket(spec, now);
       this.#buckets.set(key, b);
     }
-    return b.take(now);
+    return b;
   }
 }
