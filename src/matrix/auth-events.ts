@@ -69,3 +69,6 @@ export function selectAuthEvents(
   }
   return out;
 }
+
+/** The name the event builder uses for the selection: the auth_events of a new event. */
+export const authEventsForEvent = selectAuthEvents;

@@ -38,7 +38,7 @@ export function verifyEventSignature(
 /**
  * The servers whose signatures an event must carry: the sender's server (except for a
  * third-party invite, which another server may send), the event id's server in v1–v2, and
- * from v8 the server of `join_authorised_via_users_server` on a restricted join.
+ * from v8 the server of `join_authorised_via_users_server` when a member event has one.
  */
 export function requiredSignatureServers(input: EventJson, version: RoomVersion): string[] {
   const event = input as JsonObject;
@@ -52,12 +52,9 @@ export function requiredSignatureServers(input: EventJson, version: RoomVersion)
     const origin = serverNameOf(event.event_id);
     if (origin !== undefined) servers.add(origin);
   }
-  if (
-    version.restrictedJoins &&
-    event.type === 'm.room.member' &&
-    content.membership === 'join' &&
-    typeof content.join_authorised_via_users_server === 'string'
-  ) {
+  // The auth rules (v8+) require this signature on any member event carrying the key, and
+  // only check that it is present, so it must be verified here whatever the membership.
+  if (version.restrictedJoins && event.type === 'm.room.member' && typeof content.join_authorised_via_users_server === 'string') {
     const via = serverNameOf(content.join_authorised_via_users_server);
     if (via !== undefined) servers.add(via);
   }

@@ -3,6 +3,7 @@
 
 import { decodeBase64, encodeBase64, encodeBase64Url } from './base64';
 import { canonicalJsonBytes } from './canonical-json';
+import { ALPHANUMERIC, randomString } from './random';
 import { redactEvent } from './redaction';
 import type { RoomVersion } from './room-versions';
 import type { EventJson, JsonObject } from './types';
@@ -67,17 +68,9 @@ export function createEventIdFromRoomId(roomId: string): string {
   return '$' + roomId.slice(1);
 }
 
-const OPAQUE_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-
-/** Random alphanumerics for opaque ids (rejection sampling keeps the distribution uniform). */
+/** Random alphanumerics for opaque ids. */
 export function randomOpaqueId(length: number): string {
-  let out = '';
-  while (out.length < length) {
-    for (const b of crypto.getRandomValues(new Uint8Array(length * 2))) {
-      if (b < 248 && out.length < length) out += OPAQUE_CHARS[b % 62];
-    }
-  }
-  return out;
+  return randomString(ALPHANUMERIC, length);
 }
 
 /** A new `$opaque:server` event id for room versions 1–2. */

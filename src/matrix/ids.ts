@@ -2,6 +2,7 @@
 // and room ids). Every check returns the precise reason an identifier is malformed, so the
 // API layer can say which part of which identifier is wrong.
 
+import { randomString } from './random';
 import type { RoomVersion } from './room-versions';
 
 export type IdentifierKind = 'server_name' | 'user_id' | 'room_id' | 'event_id' | 'room_alias' | 'device_id';
@@ -296,14 +297,7 @@ export function isValidDeviceId(id: string): boolean {
 
 /** A new device id: 10 upper-case letters, like other homeservers issue. */
 export function generateDeviceId(): string {
-  const letters = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
-  let out = '';
-  while (out.length < 10) {
-    for (const b of crypto.getRandomValues(new Uint8Array(16))) {
-      if (b < 234 && out.length < 10) out += letters[b % 26];
-    }
-  }
-  return out;
+  return randomString('ABCDEFGHIJKLMNOPQRSTUVWXYZ', 10);
 }
 
 // ---- Namespaced identifiers ---------------------------------------------------------------

@@ -11,6 +11,7 @@
 import nacl from 'tweetnacl';
 import { decodeBase64, encodeBase64 } from './base64';
 import { canonicalJsonBytes, CanonicalJsonError } from './canonical-json';
+import { ALPHANUMERIC, randomString } from './random';
 
 export interface SigningKey {
   algorithm: 'ed25519';
@@ -72,15 +73,9 @@ export async function parseSigningKey(text: string): Promise<SigningKey> {
   return signingKeyFromSeed(seed, version);
 }
 
-const ALNUM = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
-
 /** A new key in Synapse's file format, with a random seed and (by default) a version `a_XXXX`. */
 export function generateSigningKeyText(version?: string): string {
-  let v = version;
-  if (v === undefined) {
-    const r = crypto.getRandomValues(new Uint8Array(4));
-    v = 'a_' + Array.from(r, (b) => ALNUM[b % ALNUM.length]).join('');
-  }
+  const v = version ?? 'a_' + randomString(ALPHANUMERIC, 4);
   if (!KEY_VERSION.test(v)) throw new Error(`invalid key version "${v}"`);
   const seed = crypto.getRandomValues(new Uint8Array(32));
   return `ed25519 ${v} ${encodeBase64(seed)}`;

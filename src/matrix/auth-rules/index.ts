@@ -5,7 +5,8 @@
 // - authorizeByAuthEvents: rule 1, or rule 2 (the event's own auth_events) and then the
 //   state-dependent rules against those auth events (receipt check 4);
 // - authorizeByState: rule 1, or the state-dependent rules against a given state (receipt
-//   checks 5 and 6, the event builder, and state resolution's iterative auth checks).
+//   checks 5 and 6, and local events before they are sent).
+// State resolution's iterative auth checks call checkStateDependentRules directly.
 
 import { createEventIdFromRoomId } from '../hashes';
 import { serverNameOf } from '../ids';

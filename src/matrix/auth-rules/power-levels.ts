@@ -1,6 +1,6 @@
 // Auth rule 10 (rule 9 from v6 on): `m.room.power_levels` events.
 
-import { parsePowerLevelsContent, POWER_LEVEL_INT_FIELDS, type PowerLevelIntField, type PowerLevels, roomCreators } from '../power-levels';
+import { parsePowerLevelsContent, POWER_LEVEL_INT_FIELDS, type PowerLevelIntField, roomCreators } from '../power-levels';
 import type { RoomVersion } from '../room-versions';
 import type { JsonObject, RoomEvent } from '../types';
 import { ALLOWED, type AuthResult, rejected } from './result';
@@ -90,4 +90,3 @@ function checkMapChanges(
   return undefined;
 }
 
-export type { PowerLevels };

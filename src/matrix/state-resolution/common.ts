@@ -31,6 +31,7 @@ export class MissingEventsError extends Error {
 export class EventStore {
   private readonly wrapped = new Map<string, RoomEvent>();
   private readonly plAuth = new Map<string, string | null>();
+  private readonly edges = new Map<string, readonly string[]>();
 
   constructor(
     readonly version: RoomVersion,
@@ -59,7 +60,13 @@ export class EventStore {
    * The auth edges of an event: its auth_events, plus in v12 the create event its room id
    * names (implied, never listed), so auth chains reach the create event in every version.
    */
-  authEdges(e: RoomEvent): string[] {
+  authEdges(e: RoomEvent): readonly string[] {
+    let cached = this.edges.get(e.eventId);
+    if (cached === undefined) this.edges.set(e.eventId, (cached = this.computeAuthEdges(e)));
+    return cached;
+  }
+
+  private computeAuthEdges(e: RoomEvent): string[] {
     const ids = authEventIds(e.pdu);
     if (this.version.roomIdFormat === 'create-event' && e.pdu.type !== 'm.room.create' && typeof e.pdu.room_id === 'string') {
       const create = createEventIdFromRoomId(e.pdu.room_id);

@@ -8,7 +8,7 @@ import { compareCodePoints } from '../canonical-json';
 import { PowerLevels } from '../power-levels';
 import { stateKey, type StateMap } from '../state-map';
 import type { RoomEvent } from '../types';
-import { authClosure, EventStore, keyOf, MissingEventsError, splitConflicted, type StateResolutionInput } from './common';
+import { authClosure, EventStore, keyOf, splitConflicted, type StateResolutionInput } from './common';
 import { MinHeap } from './heap';
 
 /**
@@ -230,4 +230,3 @@ export function resolveV2(store: EventStore, input: StateResolutionInput): State
   return resolved;
 }
 
-export { MissingEventsError };

@@ -111,6 +111,9 @@ describe('required signatures', () => {
     };
     expect(requiredSignatureServers(join, roomVersion('8')).sort()).toEqual(['one', 'three']);
     expect(requiredSignatureServers(join, roomVersion('7'))).toEqual(['one']);
+    // The auth rules check the key on any membership, so its signature is required on any.
+    const leave = { ...join, content: { ...join.content, membership: 'leave' } };
+    expect(requiredSignatureServers(leave, roomVersion('10')).sort()).toEqual(['one', 'three']);
     const tpInvite = {
       type: 'm.room.member',
       sender: '@a:one',
