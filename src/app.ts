@@ -12,6 +12,10 @@ import { versions } from './api/client/versions';
 import { keys } from './api/federation/keys';
 import { federationVersion } from './api/federation/version';
 import { wellKnown } from './api/well-known';
+import { createRoom } from './api/client/rooms/create-room';
+import { roomEvents } from './api/client/rooms/events';
+import { history } from './api/client/rooms/history';
+import { membership } from './api/client/rooms/membership';
 import { config } from './config';
 import type { AppEnv } from './http/context';
 import { cors } from './http/cors';
@@ -34,7 +38,7 @@ export function buildApp(): Hono<AppEnv> {
 
   // The Client-Server API under v3, and under r0 for older clients, as Synapse serves it.
   for (const base of ['/_matrix/client/v3', '/_matrix/client/r0']) {
-    for (const section of [capabilities, register, login, account, devices, profile, accountData, filters]) app.route(base, section);
+    for (const section of [capabilities, register, login, account, devices, profile, accountData, filters, createRoom, membership, roomEvents, history]) app.route(base, section);
   }
   app.route('/_matrix/client/v1', registerV1);
 

@@ -3,9 +3,11 @@
 // first request instead of misbehaving later.
 import type { UserDO } from '../durable-objects/user';
 import type { RateLimiterDO } from '../durable-objects/rate-limiter';
+import type { RoomDO } from '../durable-objects/room';
 
 export interface Env {
   USER: DurableObjectNamespace<UserDO>;
+  ROOM: DurableObjectNamespace<RoomDO>;
   RATE_LIMITER: DurableObjectNamespace<RateLimiterDO>;
   MEDIA: R2Bucket;
   DATABASE_URL: string;

@@ -11,6 +11,10 @@ export function userObject(env: Env, userId: string) {
   return unwrapping(env.USER.get(env.USER.idFromName(userId)));
 }
 
+export function roomObject(env: Env, roomId: string) {
+  return unwrapping(env.ROOM.get(env.ROOM.idFromName(roomId)));
+}
+
 /** The access token from `Authorization: Bearer` or the deprecated `access_token` query parameter. */
 export function accessTokenOf(req: Request): string | undefined {
   const header = req.headers.get('authorization');

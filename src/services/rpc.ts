@@ -34,7 +34,8 @@ export type Unwrapped<S> = {
   [K in keyof S]: S[K] extends (...args: infer A) => Promise<infer R> ? (...args: A) => Promise<Exclude<Awaited<R>, RpcFailure>> : S[K];
 };
 
-export function unwrapping<S extends object>(stub: S): Unwrapped<S> {
+/** Typed by the object's class (its own method signatures), not by the generic stub type. */
+export function unwrapping<T extends object>(stub: DurableObjectStub<T & Rpc.DurableObjectBranded>): Unwrapped<T> {
   return new Proxy(stub, {
     get(target, prop) {
       const value = Reflect.get(target, prop) as unknown;
@@ -42,5 +43,5 @@ export function unwrapping<S extends object>(stub: S): Unwrapped<S> {
       // Reflect.apply, not value.apply: on an RPC stub, `.apply` would itself be a remote call.
       return (...args: unknown[]) => Promise.resolve(Reflect.apply(value as Method, target, args)).then(unwrapRpc);
     },
-  }) as unknown as Unwrapped<S>;
+  }) as unknown as Unwrapped<T>;
 }

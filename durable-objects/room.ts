@@ -1,0 +1,224 @@
+// RoomDO: the room server, single writer of one room (addressed by idFromName(roomId)).
+// Every intent goes through one queue: build on the current state, authorise, sign, then a whole
+// batch of accepted events is persisted in one transaction (group commit) before any of them is
+// acknowledged. The current state lives in memory and is rebuilt from Postgres on wake-up.
+import { DurableObject } from 'cloudflare:workers';
+import { config, type Env } from '../src/config';
+import { pooledDb, type PooledDb } from '../src/db/client';
+import * as q from '../src/db/queries/rooms';
+import { checkCreateEvent, authResultToError } from '../src/matrix/auth-rules';
+import { ErrCode, MatrixError } from '../src/matrix/errors';
+import { serverNameOf } from '../src/matrix/ids';
+import { roomVersion } from '../src/matrix/room-versions';
+import { stateKey } from '../src/matrix/state-map';
+import type { RoomEvent } from '../src/matrix/types';
+import { serverSigningKey } from '../src/services/federation/server-key';
+import { resolveIntent, type Intent } from '../src/services/rooms/intents';
+import { RoomModel } from '../src/services/rooms/model';
+import { buildLocalEvent, describeForStorage, type Signer } from '../src/services/rooms/pipeline';
+import { asRpcResult } from '../src/services/rpc';
+import * as read from '../src/services/rooms/read';
+import type { Viewer } from '../src/services/rooms/serve';
+import type { EventFilterSpec } from '../src/matrix/event-filter';
+
+interface Pending {
+  intent: Intent;
+  resolve: (eventId: string) => void;
+  reject: (e: unknown) => void;
+}
+
+/** Intents persisted together at most; a full queue drains in several transactions. */
+const MAX_BATCH = 64;
+
+export class RoomDO extends DurableObject<Env> {
+  #db?: PooledDb;
+  #model?: Promise<RoomModel | undefined>;
+  #roomId?: string;
+  #queue: Pending[] = [];
+  #draining = false;
+
+  get #pg(): PooledDb {
+    this.#db ??= pooledDb(this.env).db;
+    return this.#db;
+  }
+
+  #signer = async (): Promise<Signer> => ({ serverName: config(this.env).serverName, key: await serverSigningKey(this.env) });
+
+  #isLocal = (userId: string) => serverNameOf(userId) === config(this.env).serverName;
+
+  /** The room, loaded once per wake-up; undefined when it does not exist. */
+  #load(roomId: string): Promise<RoomModel | undefined> {
+    if (this.#roomId !== undefined && this.#roomId !== roomId) throw new Error(`RoomDO for ${this.#roomId} asked about ${roomId}`);
+    this.#roomId = roomId;
+    this.#model ??= (async () => {
+      const room = await q.getRoom(this.#pg, roomId);
+      if (!room) return undefined;
+      const [stateEvents, extremities] = await Promise.all([q.currentStateEvents(this.#pg, roomId), q.extremityEvents(this.#pg, roomId)]);
+      const state = new Map<string, RoomEvent>();
+      for (const e of stateEvents) state.set(stateKey(e.pdu.type, e.pdu.state_key!), e);
+      return new RoomModel(roomId, roomVersion(room.version), state, extremities, room.currentStateGroup, room.currentChainLength);
+    })();
+    this.#model.catch(() => (this.#model = undefined));
+    return this.#model;
+  }
+
+  async #existing(roomId: string): Promise<RoomModel> {
+    const model = await this.#load(roomId);
+    if (!model) throw new MatrixError(404, ErrCode.NOT_FOUND, 'Unknown room');
+    return model;
+  }
+
+  /**
+   * Creates the room: the create event (built by the caller, which derived the room id from it
+   * in v12) and the initial intents, all in one transaction.
+   */
+  create(roomId: string, createEvent: RoomEvent, intents: Intent[], published: boolean) {
+    return asRpcResult(async () => {
+      if (await this.#load(roomId)) throw new MatrixError(400, ErrCode.ROOM_IN_USE, 'Room already exists');
+      const version = roomVersion(String(createEvent.pdu.content.room_version ?? '1'));
+      const denied = authResultToError(checkCreateEvent(version, createEvent.pdu));
+      if (denied) throw denied;
+      const model = new RoomModel(roomId, version, new Map(), [], null, 0);
+      const batch: q.NewEvent[] = [describeForStorage(model, createEvent, this.#isLocal)];
+      model.apply(createEvent);
+      const signer = await this.#signer();
+      for (const intent of intents) {
+        const r = resolveIntent(model, intent);
+        if ('existing' in r) continue;
+        const event = await buildLocalEvent(model, r.draft, signer);
+        batch.push(describeForStorage(model, event, this.#isLocal));
+        model.apply(event);
+      }
+      const result = await q.persistEvents(this.#pg, {
+        roomId,
+        createRoom: { roomId, version: version.id, creator: createEvent.pdu.sender, createdTs: createEvent.pdu.origin_server_ts, published },
+        baseState: new Map(),
+        baseGroup: null,
+        baseChainLength: 0,
+        batch,
+        extremities: model.extremities.map((e) => e.eventId),
+      });
+      model.stateGroup = result.stateGroup;
+      model.chainLength = result.chainLength;
+      this.#model = Promise.resolve(model);
+      return { roomId, eventIds: batch.map((b) => b.event.eventId) };
+    });
+  }
+
+  /** Queues an intent; resolves with the event id once the event is committed. */
+  submit(roomId: string, intent: Intent) {
+    return asRpcResult(async () => {
+      await this.#existing(roomId);
+      return { eventId: await this.#enqueue(intent) };
+    });
+  }
+
+  #enqueue(intent: Intent): Promise<string> {
+    return new Promise<string>((resolve, reject) => {
+      this.#queue.push({ intent, resolve, reject });
+      if (!this.#draining) void this.#drain();
+    });
+  }
+
+  async #drain(): Promise<void> {
+    this.#draining = true;
+    try {
+      while (this.#queue.length) await this.#commitBatch(this.#queue.splice(0, MAX_BATCH));
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  async #commitBatch(items: Pending[]): Promise<void> {
+    let model: RoomModel;
+    try {
+      model = await this.#existing(this.#roomId!);
+    } catch (e) {
+      for (const it of items) it.reject(e);
+      return;
+    }
+    const baseState = new Map([...model.state].map(([k, e]) => [k, e.eventId]));
+    const base = { extremities: model.extremities, stateGroup: model.stateGroup, chainLength: model.chainLength, state: new Map(model.state) };
+    const signer = await this.#signer();
+    const accepted: { item: Pending; entry: q.NewEvent }[] = [];
+    const txnsInBatch = new Map<string, string>();
+    for (const item of items) {
+      try {
+        const { intent } = item;
+        const txn = intent.kind !== 'membership' ? intent.txn : undefined;
+        const txnKey = txn && `${txn.userId}\u0000${txn.deviceId}\u0000${txn.scope}\u0000${txn.txnId}`;
+        const repeat = txnKey ? txnsInBatch.get(txnKey) ?? (await q.findTxn(this.#pg, txn!)) : undefined;
+        if (repeat) {
+          item.resolve(repeat);
+          continue;
+        }
+        let targetSender: string | undefined;
+        if (intent.kind === 'redact') targetSender = (await q.getEvent(this.#pg, intent.target))?.pdu.sender;
+        const r = resolveIntent(model, intent, targetSender);
+        if ('existing' in r) {
+          item.resolve(r.existing);
+          continue;
+        }
+        const event = await buildLocalEvent(model, r.draft, signer);
+        accepted.push({ item, entry: { ...describeForStorage(model, event, this.#isLocal), txn } });
+        model.apply(event);
+        if (txnKey) txnsInBatch.set(txnKey, event.eventId);
+      } catch (e) {
+        item.reject(e);
+      }
+    }
+    if (accepted.length === 0) return;
+    try {
+      const result = await q.persistEvents(this.#pg, {
+        roomId: model.roomId,
+        baseState,
+        baseGroup: base.stateGroup,
+        baseChainLength: base.chainLength,
+        batch: accepted.map((a) => a.entry),
+        extremities: model.extremities.map((e) => e.eventId),
+      });
+      model.stateGroup = result.stateGroup;
+      model.chainLength = result.chainLength;
+      for (const a of accepted) a.item.resolve(a.entry.event.eventId);
+    } catch (e) {
+      // Nothing was written: forget what the batch did to the model.
+      model.state.clear();
+      for (const [k, v] of base.state) model.state.set(k, v);
+      model.extremities = base.extremities;
+      console.error(`[room] persisting ${accepted.length} events in ${model.roomId} failed:`, e);
+      for (const a of accepted) a.item.reject(new MatrixError(500, ErrCode.UNKNOWN, 'Could not store the event'));
+    }
+  }
+
+  // Reads. They run beside the write queue: the model they see is always a committed state or
+  // one being committed, and everything they fetch is committed.
+
+  /** The user's membership, and the room version (for handlers that need them). */
+  info(roomId: string, userId: string) {
+    return asRpcResult(async () => {
+      const model = await this.#existing(roomId);
+      return { version: model.version.id, membership: model.membership(userId) ?? null };
+    });
+  }
+  state(roomId: string, viewer: Viewer) {
+    return asRpcResult(async () => read.getState(this.#pg, await this.#existing(roomId), viewer));
+  }
+  stateEvent(roomId: string, viewer: Viewer, type: string, key: string) {
+    return asRpcResult(async () => read.getStateEvent(this.#pg, await this.#existing(roomId), viewer, type, key));
+  }
+  event(roomId: string, viewer: Viewer, eventId: string) {
+    return asRpcResult(async () => read.getRoomEvent(this.#pg, await this.#existing(roomId), viewer, eventId));
+  }
+  messages(roomId: string, viewer: Viewer, query: read.MessagesQuery) {
+    return asRpcResult(async () => read.messages(this.#pg, await this.#existing(roomId), viewer, query));
+  }
+  context(roomId: string, viewer: Viewer, eventId: string, limit: number, filter?: EventFilterSpec) {
+    return asRpcResult(async () => read.context(this.#pg, await this.#existing(roomId), viewer, eventId, limit, filter));
+  }
+  members(roomId: string, viewer: Viewer, opts: { at?: number; membership?: string; notMembership?: string }) {
+    return asRpcResult(async () => read.members(this.#pg, await this.#existing(roomId), viewer, opts));
+  }
+  joinedMembers(roomId: string, userId: string) {
+    return asRpcResult(async () => read.joinedMembers(await this.#existing(roomId), userId));
+  }
+}

@@ -1,0 +1,130 @@
+// Room membership (spec: client-server "Room membership"): join, invite, leave, kick, ban, unban,
+// knock, forget, joined_rooms.
+import { Hono } from 'hono';
+import { and, eq, inArray } from 'drizzle-orm';
+import { z } from 'zod';
+import { httpDb } from '../../../db/client';
+import { resolveAlias } from '../../../db/queries/aliases';
+import { roomsOfUser } from '../../../db/queries/rooms';
+import { getProfile } from '../../../db/queries/user-data';
+import { roomMemberships } from '../../../db/schema';
+import { requireAuth, roomObject } from '../../../http/auth';
+import { body } from '../../../http/body';
+import type { AppEnv, Ctx } from '../../../http/context';
+import { ErrCode, MatrixError } from '../../../http/errors';
+import { checkRoomAlias, checkRoomId, checkUserId, serverNameOf } from '../../../matrix/ids';
+import type { Intent } from '../../../services/rooms/intents';
+
+export const membership = new Hono<AppEnv>();
+
+const reasonBody = z.object({ reason: z.string().optional() }).passthrough();
+const targetBody = z.object({ user_id: z.string(), reason: z.string().optional() }).passthrough();
+
+function roomIdParam(c: Ctx): string {
+  const roomId = c.req.param('roomId')!;
+  if (checkRoomId(roomId) !== null) throw new MatrixError(400, ErrCode.INVALID_PARAM, `Invalid room id: ${roomId}`);
+  return roomId;
+}
+
+/** A room id, or an alias resolved to one. Remote rooms need federation, which is not here yet. */
+async function resolveRoom(c: Ctx, idOrAlias: string): Promise<string> {
+  if (idOrAlias.startsWith('#')) {
+    if (checkRoomAlias(idOrAlias) !== null) throw new MatrixError(400, ErrCode.INVALID_PARAM, `Invalid room alias: ${idOrAlias}`);
+    const roomId = await resolveAlias(httpDb(c.env), idOrAlias);
+    if (!roomId) throw new MatrixError(404, ErrCode.NOT_FOUND, `Room alias ${idOrAlias} not found`);
+    return roomId;
+  }
+  if (checkRoomId(idOrAlias) !== null) throw new MatrixError(400, ErrCode.INVALID_PARAM, `Invalid room id or alias: ${idOrAlias}`);
+  return idOrAlias;
+}
+
+function checkTarget(c: Ctx, userId: string): string {
+  if (checkUserId(userId) !== null) throw new MatrixError(400, ErrCode.INVALID_PARAM, `Invalid user id: ${userId}`);
+  if (serverNameOf(userId) !== c.get('config').serverName) {
+    throw new MatrixError(400, ErrCode.UNKNOWN, 'Users of other servers cannot be reached: this server does not federate yet');
+  }
+  return userId;
+}
+
+async function submit(c: Ctx, roomId: string, intent: Intent): Promise<string> {
+  const { eventId } = await roomObject(c.env, roomId).submit(roomId, intent);
+  return eventId;
+}
+
+async function profileOf(c: Ctx, userId: string) {
+  const p = (await getProfile(httpDb(c.env), userId)) ?? {};
+  return { displayname: p.displayname, avatar_url: p.avatar_url };
+}
+
+async function join(c: Ctx, roomId: string) {
+  const r = c.get('requester');
+  const req = await body(c, reasonBody, { emptyAsObject: true });
+  const rooms = roomObject(c.env, roomId);
+  try {
+    await rooms.info(roomId, r.userId);
+  } catch (e) {
+    if (e instanceof MatrixError && e.errcode === ErrCode.NOT_FOUND) throw new MatrixError(404, ErrCode.NOT_FOUND, 'No known servers for this room');
+    throw e;
+  }
+  await submit(c, roomId, { kind: 'membership', sender: r.userId, target: r.userId, action: 'join', reason: req.reason, profile: await profileOf(c, r.userId) });
+  return c.json({ room_id: roomId });
+}
+
+membership.post('/join/:roomIdOrAlias', requireAuth(), async (c) => join(c, await resolveRoom(c, c.req.param('roomIdOrAlias'))));
+membership.post('/rooms/:roomId/join', requireAuth(), async (c) => join(c, roomIdParam(c)));
+
+membership.post('/knock/:roomIdOrAlias', requireAuth(), async (c) => {
+  const r = c.get('requester');
+  const roomId = await resolveRoom(c, c.req.param('roomIdOrAlias'));
+  const req = await body(c, reasonBody, { emptyAsObject: true });
+  await submit(c, roomId, { kind: 'membership', sender: r.userId, target: r.userId, action: 'knock', reason: req.reason, profile: await profileOf(c, r.userId) });
+  return c.json({ room_id: roomId });
+});
+
+membership.post('/rooms/:roomId/invite', requireAuth(), async (c) => {
+  const r = c.get('requester');
+  const roomId = roomIdParam(c);
+  const raw = await body(c, z.object({ user_id: z.string().optional(), reason: z.string().optional() }).passthrough());
+  if (raw.user_id === undefined) throw new MatrixError(400, ErrCode.INVALID_PARAM, 'Third-party invites are not supported by this server');
+  const target = checkTarget(c, raw.user_id);
+  await submit(c, roomId, { kind: 'membership', sender: r.userId, target, action: 'invite', reason: raw.reason, profile: await profileOf(c, target) });
+  return c.json({});
+});
+
+membership.post('/rooms/:roomId/leave', requireAuth({ allowGuests: true }), async (c) => {
+  const r = c.get('requester');
+  const req = await body(c, reasonBody, { emptyAsObject: true });
+  await submit(c, roomIdParam(c), { kind: 'membership', sender: r.userId, target: r.userId, action: 'leave', reason: req.reason });
+  return c.json({});
+});
+
+for (const action of ['kick', 'ban', 'unban'] as const) {
+  membership.post(`/rooms/:roomId/${action}`, requireAuth(), async (c) => {
+    const r = c.get('requester');
+    const req = await body(c, targetBody);
+    if (checkUserId(req.user_id) !== null) throw new MatrixError(400, ErrCode.INVALID_PARAM, `Invalid user id: ${req.user_id}`);
+    await submit(c, roomIdParam(c), { kind: 'membership', sender: r.userId, target: req.user_id, action, reason: req.reason });
+    return c.json({});
+  });
+}
+
+membership.post('/rooms/:roomId/forget', requireAuth(), async (c) => {
+  const r = c.get('requester');
+  const roomId = roomIdParam(c);
+  const db = httpDb(c.env);
+  const [row] = await db.select().from(roomMemberships).where(and(eq(roomMemberships.roomId, roomId), eq(roomMemberships.userId, r.userId)));
+  if (row && (row.membership === 'join' || row.membership === 'invite' || row.membership === 'knock')) {
+    throw new MatrixError(400, ErrCode.UNKNOWN, 'You must leave the room before forgetting it');
+  }
+  if (row) {
+    await db
+      .update(roomMemberships)
+      .set({ forgotten: true })
+      .where(and(eq(roomMemberships.roomId, roomId), eq(roomMemberships.userId, r.userId), inArray(roomMemberships.membership, ['leave', 'ban'])));
+  }
+  return c.json({});
+});
+
+membership.get('/joined_rooms', requireAuth({ allowGuests: true }), async (c) => {
+  return c.json({ joined_rooms: await roomsOfUser(httpDb(c.env), c.get('requester').userId, 'join') });
+});

@@ -1,0 +1,328 @@
+// Queries over rooms and their events. Writes happen only in the room's Durable Object, in one
+// transaction per batch of events (invariant 7), with stream positions taken in commit order.
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import type { Db, PooledDb } from '../client';
+import {
+  eventEdges,
+  eventTxns,
+  events,
+  forwardExtremities,
+  redactions,
+  roomMemberships,
+  roomState,
+  rooms,
+  stateGroupEntries,
+  stateGroups,
+} from '../schema';
+import type { Pdu, RoomEvent } from '../../matrix/types';
+
+export type RoomRow = typeof rooms.$inferSelect;
+
+/** The lock that orders stream positions: held from position allocation to commit. */
+const STREAM_LOCK = 0x6d79656c; // "myel"
+/** Past this many deltas a state group stores the full state, so reads stay one short query. */
+export const MAX_CHAIN_LENGTH = 100;
+
+export function parsePdu(json: string): Pdu {
+  return JSON.parse(json) as Pdu;
+}
+
+export async function getRoom(db: Db, roomId: string): Promise<RoomRow | undefined> {
+  const [row] = await db.select().from(rooms).where(eq(rooms.roomId, roomId));
+  return row;
+}
+
+export async function currentStateEvents(db: Db, roomId: string): Promise<RoomEvent[]> {
+  const rows = await db
+    .select({ eventId: events.eventId, json: events.json })
+    .from(roomState)
+    .innerJoin(events, eq(events.eventId, roomState.eventId))
+    .where(eq(roomState.roomId, roomId));
+  return rows.map((r) => ({ eventId: r.eventId, pdu: parsePdu(r.json) }));
+}
+
+export async function extremityEvents(db: Db, roomId: string): Promise<RoomEvent[]> {
+  const rows = await db
+    .select({ eventId: events.eventId, json: events.json })
+    .from(forwardExtremities)
+    .innerJoin(events, eq(events.eventId, forwardExtremities.eventId))
+    .where(eq(forwardExtremities.roomId, roomId));
+  return rows.map((r) => ({ eventId: r.eventId, pdu: parsePdu(r.json) }));
+}
+
+export interface StoredEvent extends RoomEvent {
+  roomId: string;
+  streamPos: number | null;
+  stateGroup: number | null;
+  redactedBy: string | null;
+  rejected: string | null;
+  outlier: boolean;
+  replacesState: string | null;
+}
+
+const storedColumns = {
+  eventId: events.eventId,
+  roomId: events.roomId,
+  json: events.json,
+  streamPos: events.streamPos,
+  stateGroup: events.stateGroup,
+  redactedBy: events.redactedBy,
+  rejected: events.rejected,
+  outlier: events.outlier,
+  replacesState: events.replacesState,
+};
+
+function toStored({ json, ...rest }: Omit<StoredEvent, 'pdu'> & { json: string }): StoredEvent {
+  return { ...rest, pdu: parsePdu(json) };
+}
+
+export async function getEvents(db: Db, eventIds: string[]): Promise<Map<string, StoredEvent>> {
+  if (eventIds.length === 0) return new Map();
+  const rows = await db.select(storedColumns).from(events).where(inArray(events.eventId, eventIds));
+  return new Map(rows.map((r) => [r.eventId, toStored(r)]));
+}
+
+export async function getEvent(db: Db, eventId: string): Promise<StoredEvent | undefined> {
+  return (await getEvents(db, [eventId])).get(eventId);
+}
+
+/** Timeline events of a room between two stream positions, in either direction. */
+export async function timeline(
+  db: Db,
+  roomId: string,
+  opts: { after?: number; before?: number; dir: 'f' | 'b'; limit: number },
+): Promise<StoredEvent[]> {
+  const conds = [eq(events.roomId, roomId), sql`${events.streamPos} is not null`];
+  if (opts.after !== undefined) conds.push(sql`${events.streamPos} > ${opts.after}`);
+  if (opts.before !== undefined) conds.push(sql`${events.streamPos} < ${opts.before}`);
+  const rows = await db
+    .select(storedColumns)
+    .from(events)
+    .where(and(...conds))
+    .orderBy(opts.dir === 'f' ? events.streamPos : desc(events.streamPos))
+    .limit(opts.limit);
+  return rows.map(toStored);
+}
+
+/** The full state of a group: the closest entry of each key along the delta chain. */
+export async function stateOfGroup(db: Db, groupId: number): Promise<Map<string, string>> {
+  const result = (await db.execute(sql`
+    with recursive chain(id, prev, n) as (
+      select id, prev_group, 0 from ${stateGroups} where id = ${groupId}
+      union all
+      select g.id, g.prev_group, c.n + 1 from ${stateGroups} g join chain c on g.id = c.prev
+    )
+    select distinct on (e.type, e.state_key) e.type, e.state_key, e.event_id
+    from ${stateGroupEntries} e join chain c on e.group_id = c.id
+    order by e.type, e.state_key, c.n`)) as unknown as { rows: { type: string; state_key: string; event_id: string | null }[] };
+  const out = new Map<string, string>();
+  for (const r of result.rows) if (r.event_id !== null) out.set(`${r.type.length}:${r.type}${r.state_key}`, r.event_id);
+  return out;
+}
+
+/** Selected keys of the states of several groups (history visibility, one member), in one query. */
+export async function stateKeysAtGroups(
+  db: Db,
+  groupIds: number[],
+  keys: [type: string, stateKey: string][],
+): Promise<Map<number, Map<string, string>>> {
+  const out = new Map<number, Map<string, string>>();
+  if (groupIds.length === 0 || keys.length === 0) return out;
+  const types = keys.map((k) => k[0]);
+  const stateKeys = keys.map((k) => k[1]);
+  const result = (await db.execute(sql`
+    with recursive chain(root, id, prev, n) as (
+      select id, id, prev_group, 0 from ${stateGroups} where id = any(${sql.param(groupIds)}::bigint[])
+      union all
+      select c.root, g.id, g.prev_group, c.n + 1 from ${stateGroups} g join chain c on g.id = c.prev
+    ), wanted(type, state_key) as (select * from unnest(${sql.param(types)}::text[], ${sql.param(stateKeys)}::text[]))
+    select distinct on (c.root, e.type, e.state_key) c.root, e.type, e.state_key, e.event_id
+    from chain c join ${stateGroupEntries} e on e.group_id = c.id
+    join wanted w on w.type = e.type and w.state_key = e.state_key
+    order by c.root, e.type, e.state_key, c.n`)) as unknown as { rows: { root: string; type: string; state_key: string; event_id: string | null }[] };
+  for (const r of result.rows) {
+    const root = Number(r.root);
+    let m = out.get(root);
+    if (!m) out.set(root, (m = new Map()));
+    if (r.event_id !== null) m.set(`${r.type.length}:${r.type}${r.state_key}`, r.event_id);
+  }
+  return out;
+}
+
+export async function findTxn(db: Db, txn: { userId: string; deviceId: string; scope: string; txnId: string }): Promise<string | undefined> {
+  const [row] = await db
+    .select({ eventId: eventTxns.eventId })
+    .from(eventTxns)
+    .where(and(eq(eventTxns.userId, txn.userId), eq(eventTxns.deviceId, txn.deviceId), eq(eventTxns.scope, txn.scope), eq(eventTxns.txnId, txn.txnId)));
+  return row?.eventId;
+}
+
+/** What persisting one event writes besides the event itself. */
+export interface NewEvent {
+  event: RoomEvent;
+  txn?: { userId: string; deviceId: string; scope: string; txnId: string };
+  relatesTo?: string;
+  relType?: string;
+  /** A redaction's target. */
+  redacts?: string;
+  /** For member events: whether the target user is local to this server. */
+  localMember?: boolean;
+  replacesState?: string;
+}
+
+export interface PersistInput {
+  roomId: string;
+  /** A new room's row, inserted in the same transaction as its first events. */
+  createRoom?: typeof rooms.$inferInsert;
+  /** Current state before the batch (stateKey → event id) and its group. */
+  baseState: Map<string, string>;
+  baseGroup: number | null;
+  baseChainLength: number;
+  batch: NewEvent[];
+  extremities: string[];
+}
+
+export interface PersistResult {
+  positions: number[];
+  stateGroup: number | null;
+  chainLength: number;
+}
+
+/** Writes a batch of accepted events atomically; positions are allocated in commit order. */
+export async function persistEvents(db: PooledDb, input: PersistInput): Promise<PersistResult> {
+  const { roomId, batch } = input;
+  return db.transaction(async (tx) => {
+    if (input.createRoom) await tx.insert(rooms).values(input.createRoom);
+
+    // State groups: a delta over the previous group per state event, a full snapshot when the
+    // chain would grow too long.
+    const stateEventCount = batch.filter((b) => typeof b.event.pdu.state_key === 'string').length;
+    const groupIds: number[] = [];
+    if (stateEventCount > 0) {
+      const r = (await tx.execute(sql`select nextval('state_groups_id_seq')::bigint as id from generate_series(1, ${stateEventCount})`)) as unknown as { rows: { id: string }[] };
+      groupIds.push(...r.rows.map((x) => Number(x.id)).sort((a, b) => a - b));
+    }
+    const state = new Map(input.baseState);
+    let group = input.baseGroup;
+    let chain = input.baseChainLength;
+    const groupRows: (typeof stateGroups.$inferInsert)[] = [];
+    const entryRows: (typeof stateGroupEntries.$inferInsert)[] = [];
+    const eventGroups: (number | null)[] = [];
+    for (const { event } of batch) {
+      const { pdu } = event;
+      if (typeof pdu.state_key === 'string') {
+        state.set(`${pdu.type.length}:${pdu.type}${pdu.state_key}`, event.eventId);
+        const id = groupIds.shift()!;
+        if (group === null || chain >= MAX_CHAIN_LENGTH) {
+          groupRows.push({ id, roomId, prevGroup: null, chainLength: 0 });
+          for (const [key, eventId] of state) {
+            const colon = key.indexOf(':');
+            const n = Number(key.slice(0, colon));
+            entryRows.push({ groupId: id, type: key.slice(colon + 1, colon + 1 + n), stateKey: key.slice(colon + 1 + n), eventId });
+          }
+          chain = 0;
+        } else {
+          groupRows.push({ id, roomId, prevGroup: group, chainLength: chain + 1 });
+          entryRows.push({ groupId: id, type: pdu.type, stateKey: pdu.state_key, eventId: event.eventId });
+          chain += 1;
+        }
+        group = id;
+      }
+      eventGroups.push(group);
+    }
+    if (groupRows.length) await tx.insert(stateGroups).values(groupRows);
+    for (let i = 0; i < entryRows.length; i += 2000) await tx.insert(stateGroupEntries).values(entryRows.slice(i, i + 2000));
+
+    const edges = batch.flatMap(({ event }) =>
+      (event.pdu.prev_events as unknown[]).map((p) => ({ eventId: event.eventId, prevEventId: Array.isArray(p) ? (p[0] as string) : (p as string), roomId })),
+    );
+    if (edges.length) await tx.insert(eventEdges).values(edges).onConflictDoNothing();
+
+    const lastByKey = new Map<string, { type: string; stateKey: string; eventId: string }>();
+    for (const { event } of batch) {
+      const { pdu } = event;
+      if (typeof pdu.state_key === 'string') lastByKey.set(`${pdu.type}\u0000${pdu.state_key}`, { type: pdu.type, stateKey: pdu.state_key, eventId: event.eventId });
+    }
+    if (lastByKey.size) {
+      await tx
+        .insert(roomState)
+        .values([...lastByKey.values()].map((v) => ({ roomId, ...v })))
+        .onConflictDoUpdate({ target: [roomState.roomId, roomState.type, roomState.stateKey], set: { eventId: sql`excluded.event_id` } });
+    }
+
+    await tx.delete(forwardExtremities).where(eq(forwardExtremities.roomId, roomId));
+    await tx.insert(forwardExtremities).values(input.extremities.map((eventId) => ({ roomId, eventId })));
+
+    const txns = batch.filter((b) => b.txn).map((b) => ({ ...b.txn!, eventId: b.event.eventId, createdTs: Date.now() }));
+    if (txns.length) await tx.insert(eventTxns).values(txns);
+    const reds = batch.filter((b) => b.redacts).map((b) => ({ eventId: b.event.eventId, redacts: b.redacts!, roomId }));
+    if (reds.length) {
+      await tx.insert(redactions).values(reds).onConflictDoNothing();
+      for (const r of reds) await tx.update(events).set({ redactedBy: r.eventId }).where(and(eq(events.eventId, r.redacts), sql`${events.redactedBy} is null`));
+    }
+    const redactedInBatch = new Map(reds.map((r) => [r.redacts, r.eventId]));
+
+    // From here to commit the stream lock is held: positions become visible in order.
+    await tx.execute(sql`select pg_advisory_xact_lock(${STREAM_LOCK})`);
+    const pos = (await tx.execute(sql`select nextval('event_stream')::bigint as p from generate_series(1, ${batch.length})`)) as unknown as { rows: { p: string }[] };
+    const positions = pos.rows.map((r) => Number(r.p)).sort((a, b) => a - b);
+    await tx.insert(events).values(
+      batch.map((b, i) => ({
+        eventId: b.event.eventId,
+        roomId,
+        streamPos: positions[i],
+        depth: b.event.pdu.depth,
+        type: b.event.pdu.type,
+        stateKey: b.event.pdu.state_key ?? null,
+        sender: b.event.pdu.sender,
+        originServerTs: b.event.pdu.origin_server_ts,
+        json: JSON.stringify(b.event.pdu),
+        stateGroup: eventGroups[i],
+        relatesTo: b.relatesTo ?? null,
+        relType: b.relType ?? null,
+        replacesState: b.replacesState ?? null,
+        redactedBy: redactedInBatch.get(b.event.eventId) ?? null,
+      })),
+    );
+    const lastMember = new Map<string, typeof roomMemberships.$inferInsert>();
+    batch.forEach((b, i) => {
+      const { pdu } = b.event;
+      if (pdu.type === 'm.room.member' && typeof pdu.state_key === 'string') {
+        lastMember.set(pdu.state_key, {
+          roomId,
+          userId: pdu.state_key,
+          membership: String(pdu.content.membership),
+          eventId: b.event.eventId,
+          sender: pdu.sender,
+          streamPos: positions[i],
+          local: b.localMember ?? false,
+          forgotten: false,
+        });
+      }
+    });
+    if (lastMember.size) {
+      await tx
+        .insert(roomMemberships)
+        .values([...lastMember.values()])
+        .onConflictDoUpdate({
+          target: [roomMemberships.roomId, roomMemberships.userId],
+          set: { membership: sql`excluded.membership`, eventId: sql`excluded.event_id`, sender: sql`excluded.sender`, streamPos: sql`excluded.stream_pos`, forgotten: false },
+        });
+    }
+    await tx.update(rooms).set({ currentStateGroup: group, currentChainLength: chain }).where(eq(rooms.roomId, roomId));
+    return { positions, stateGroup: group, chainLength: chain };
+  });
+}
+
+export async function membershipOf(db: Db, roomId: string, userId: string) {
+  const [row] = await db.select().from(roomMemberships).where(and(eq(roomMemberships.roomId, roomId), eq(roomMemberships.userId, userId)));
+  return row;
+}
+
+export async function roomsOfUser(db: Db, userId: string, membership: string): Promise<string[]> {
+  const rows = await db
+    .select({ roomId: roomMemberships.roomId })
+    .from(roomMemberships)
+    .where(and(eq(roomMemberships.userId, userId), eq(roomMemberships.membership, membership)));
+  return rows.map((r) => r.roomId);
+}

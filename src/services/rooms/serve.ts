@@ -1,0 +1,59 @@
+// Turning stored events into what clients receive (spec: "Room Event Format", "Redactions",
+// "unsigned"): redacted content with redacted_because, age, the sender device's transaction_id,
+// and replaces_state / prev_content for state events.
+import { and, eq, inArray } from 'drizzle-orm';
+import type { Db } from '../../db/client';
+import { eventTxns } from '../../db/schema';
+import { getEvents, type StoredEvent } from '../../db/queries/rooms';
+import { toClientEvent } from '../../matrix/client-event';
+import { redactEvent } from '../../matrix/redaction';
+import type { RoomVersion } from '../../matrix/room-versions';
+import type { ClientEvent, JsonObject, Pdu } from '../../matrix/types';
+
+export interface Viewer {
+  userId: string;
+  deviceId?: string;
+}
+
+export async function serveEvents(db: Db, version: RoomVersion, events: StoredEvent[], viewer?: Viewer, now = Date.now()): Promise<ClientEvent[]> {
+  if (events.length === 0) return [];
+  const related = new Set<string>();
+  for (const e of events) {
+    if (e.redactedBy) related.add(e.redactedBy);
+    if (e.replacesState) related.add(e.replacesState);
+  }
+  const others = await getEvents(db, [...related]);
+
+  const txnIds = new Map<string, string>();
+  if (viewer?.deviceId) {
+    const own = events.filter((e) => e.pdu.sender === viewer.userId).map((e) => e.eventId);
+    if (own.length) {
+      const rows = await db
+        .select({ eventId: eventTxns.eventId, txnId: eventTxns.txnId })
+        .from(eventTxns)
+        .where(and(inArray(eventTxns.eventId, own), eq(eventTxns.userId, viewer.userId), eq(eventTxns.deviceId, viewer.deviceId)));
+      for (const r of rows) txnIds.set(r.eventId, r.txnId);
+    }
+  }
+
+  return events.map((e) => {
+    const unsigned: JsonObject = { age: Math.max(0, now - e.pdu.origin_server_ts) };
+    let pdu = e.pdu;
+    const redaction = e.redactedBy ? others.get(e.redactedBy) : undefined;
+    if (redaction) {
+      pdu = redactEvent(pdu, version) as unknown as Pdu;
+      unsigned.redacted_because = toClientEvent(redaction.pdu, redaction.eventId, version, { age: Math.max(0, now - redaction.pdu.origin_server_ts) });
+    }
+    const txnId = txnIds.get(e.eventId);
+    if (txnId !== undefined) unsigned.transaction_id = txnId;
+    if (e.replacesState) {
+      unsigned.replaces_state = e.replacesState;
+      const prev = others.get(e.replacesState);
+      if (prev) {
+        unsigned.prev_content = prev.redactedBy ? (redactEvent(prev.pdu, version) as unknown as Pdu).content : prev.pdu.content;
+        unsigned.prev_sender = prev.pdu.sender;
+      }
+    }
+    return toClientEvent(pdu, e.eventId, version, unsigned);
+  });
+}
