@@ -17,6 +17,9 @@ import { resolveIntent, type Intent } from '../src/services/rooms/intents';
 import { RoomModel } from '../src/services/rooms/model';
 import { buildLocalEvent, describeForStorage, type Signer } from '../src/services/rooms/pipeline';
 import { asRpcResult } from '../src/services/rpc';
+import { wakeUsers } from '../src/services/sync/wake';
+import { TypingState } from '../src/services/rooms/typing';
+import { putReceipt } from '../src/db/queries/receipts';
 import * as read from '../src/services/rooms/read';
 import type { Viewer } from '../src/services/rooms/serve';
 import type { EventFilterSpec } from '../src/matrix/event-filter';
@@ -101,6 +104,7 @@ export class RoomDO extends DurableObject<Env> {
       model.stateGroup = result.stateGroup;
       model.chainLength = result.chainLength;
       this.#model = Promise.resolve(model);
+      this.#announce(model, batch.map((b) => b.event), result.positions);
       return { roomId, eventIds: batch.map((b) => b.event.eventId) };
     });
   }
@@ -180,6 +184,7 @@ export class RoomDO extends DurableObject<Env> {
       model.stateGroup = result.stateGroup;
       model.chainLength = result.chainLength;
       for (const a of accepted) a.item.resolve(a.entry.event.eventId);
+      this.#announce(model, accepted.map((a) => a.entry.event), result.positions);
     } catch (e) {
       // Nothing was written: forget what the batch did to the model.
       model.state.clear();
@@ -188,6 +193,58 @@ export class RoomDO extends DurableObject<Env> {
       console.error(`[room] persisting ${accepted.length} events in ${model.roomId} failed:`, e);
       for (const a of accepted) a.item.reject(new MatrixError(500, ErrCode.UNKNOWN, 'Could not store the event'));
     }
+  }
+
+  /** After a commit: wake the local users the new events concern (members, and anyone whose membership changed). */
+  #announce(model: RoomModel, committed: RoomEvent[], positions: number[]): void {
+    const users = new Set(this.#localMembers(model, ['join', 'invite', 'knock']));
+    for (const e of committed) if (e.pdu.type === 'm.room.member' && this.#isLocal(e.pdu.state_key!)) users.add(e.pdu.state_key!);
+    void wakeUsers(this.env, users, { e: positions[positions.length - 1] });
+  }
+
+  #localMembers(model: RoomModel, memberships: string[]): string[] {
+    return memberships.flatMap((m) => model.members(m)).filter(this.#isLocal);
+  }
+
+  // Typing notifications (ephemeral, in memory; expired by alarm).
+
+  #typing = new TypingState();
+
+  typing(roomId: string, userId: string, typing: boolean, timeoutMs: number) {
+    return asRpcResult(async () => {
+      const model = await this.#existing(roomId);
+      if (model.membership(userId) !== 'join') throw new MatrixError(403, ErrCode.FORBIDDEN, 'You are not in this room');
+      if (this.#typing.set(userId, typing, timeoutMs) || typing) await this.#typingChanged(model);
+      return {};
+    });
+  }
+
+  async #typingChanged(model: RoomModel): Promise<void> {
+    const next = this.#typing.nextExpiry();
+    if (next !== undefined) await this.ctx.storage.setAlarm(next);
+    await wakeUsers(this.env, this.#localMembers(model, ['join']), { typing: { roomId: model.roomId, userIds: this.#typing.users(), t: Date.now() } });
+  }
+
+  override async alarm(): Promise<void> {
+    const model = this.#roomId ? await this.#load(this.#roomId) : undefined;
+    if (model && this.#typing.expire()) await this.#typingChanged(model);
+  }
+
+  // Receipts.
+
+  receipt(roomId: string, userId: string, receiptType: string, eventId: string, threadId: string) {
+    return asRpcResult(async () => {
+      const model = await this.#existing(roomId);
+      if (model.membership(userId) !== 'join') throw new MatrixError(403, ErrCode.FORBIDDEN, 'You are not in this room');
+      const event = await q.getEvent(this.#pg, eventId);
+      if (!event || event.roomId !== roomId || event.streamPos === null) throw new MatrixError(404, ErrCode.NOT_FOUND, 'Event not found');
+      const pos = await putReceipt(this.#pg, { roomId, userId, receiptType, threadId, eventId, eventPos: event.streamPos, ts: Date.now() });
+      if (pos !== undefined) {
+        // Private receipts are for their owner's devices only.
+        await wakeUsers(this.env, receiptType === 'm.read.private' ? [userId] : this.#localMembers(model, ['join']), { m: pos });
+      }
+      return {};
+    });
   }
 
   // Reads. They run beside the write queue: the model they see is always a committed state or

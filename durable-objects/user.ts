@@ -15,6 +15,11 @@ import * as profile from '../src/services/account/profile';
 import * as sessions from '../src/services/account/sessions';
 import { SessionCache, type UserScope } from '../src/services/account/scope';
 import { BucketMap } from '../src/services/rate-limit/bucket';
+import { SyncWaiters } from '../src/services/sync/waiters';
+import type { News } from '../src/services/sync/wake';
+import type { SyncParams } from '../src/services/sync/params';
+import { runSync } from '../src/services/sync/run';
+import { PresenceTracker } from '../src/services/sync/presence';
 
 const TOUCH_INTERVAL_MS = 5 * 60_000;
 
@@ -23,6 +28,7 @@ export class UserDO extends DurableObject<Env> {
   #queue: Promise<unknown> = Promise.resolve();
   #touched = new Map<string, number>();
   #loginBuckets = new BucketMap();
+  readonly #waiters = new SyncWaiters();
 
   #for(userId: string): UserScope {
     if (this.#scope) {
@@ -32,6 +38,7 @@ export class UserDO extends DurableObject<Env> {
     const { db } = pooledDb(this.env);
     this.#scope = {
       db,
+      env: this.env,
       userId,
       sessions: new SessionCache(),
       serial: (fn) => {
@@ -141,5 +148,36 @@ export class UserDO extends DurableObject<Env> {
   }
   getFilter(userId: string, filterId: string) {
     return this.#call(userId, (s) => filters.getFilter(s, filterId));
+  }
+
+  // Sync
+
+  /** Something concerning the user was committed: wake the parked /sync requests. */
+  wake(userId: string, news: News): void {
+    this.#for(userId);
+    this.#waiters.notify(news);
+  }
+
+  /** GET /sync: authenticates, then computes or long-polls in this object (see src/services/sync/). */
+  sync(userId: string, tokenHash: string, params: SyncParams, seen: { ip: string | null; userAgent: string | null }) {
+    return this.#call(userId, async (s) => {
+      const requester = await sessions.authenticate(s, tokenHash);
+      this.#touch(s, requester.deviceId, seen);
+      if (params.setPresence !== 'offline') await this.#presence.seen(s, params.setPresence);
+      return runSync(s, requester.deviceId, params, this.#waiters, this.#lazySent(requester.deviceId));
+    });
+  }
+
+  #lazy = new Map<string, Map<string, Set<string>>>();
+  #lazySent(deviceId: string): Map<string, Set<string>> {
+    let m = this.#lazy.get(deviceId);
+    if (!m) this.#lazy.set(deviceId, (m = new Map()));
+    return m;
+  }
+
+  readonly #presence = new PresenceTracker(this.env, this.#waiters);
+
+  setPresence(userId: string, state: 'online' | 'offline' | 'unavailable', statusMsg: string | null | undefined) {
+    return this.#call(userId, (s) => this.#presence.set(s, state, statusMsg), true);
   }
 }

@@ -1,6 +1,6 @@
 CREATE SEQUENCE "public"."generated_user_ids" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1;--> statement-breakpoint
-CREATE SEQUENCE "public"."account_data_stream" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1;--> statement-breakpoint
 CREATE SEQUENCE "public"."event_stream" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1;--> statement-breakpoint
+CREATE SEQUENCE "public"."misc_stream" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1;--> statement-breakpoint
 CREATE TABLE "access_tokens" (
 	"token_hash" text PRIMARY KEY NOT NULL,
 	"user_id" text NOT NULL,
@@ -176,16 +176,63 @@ CREATE TABLE "state_groups" (
 	"chain_length" integer NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "device_list_changes" (
+	"user_id" text NOT NULL,
+	"stream_pos" bigint NOT NULL,
+	CONSTRAINT "device_list_changes_user_id_stream_pos_pk" PRIMARY KEY("user_id","stream_pos")
+);
+--> statement-breakpoint
+CREATE TABLE "presence" (
+	"user_id" text PRIMARY KEY NOT NULL,
+	"state" text NOT NULL,
+	"status_msg" text,
+	"last_active_ts" bigint NOT NULL,
+	"stream_pos" bigint NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "receipts" (
+	"room_id" text NOT NULL,
+	"user_id" text NOT NULL,
+	"receipt_type" text NOT NULL,
+	"thread_id" text NOT NULL,
+	"event_id" text NOT NULL,
+	"event_pos" bigint NOT NULL,
+	"ts" bigint NOT NULL,
+	"stream_pos" bigint NOT NULL,
+	CONSTRAINT "receipts_room_id_user_id_receipt_type_thread_id_pk" PRIMARY KEY("room_id","user_id","receipt_type","thread_id")
+);
+--> statement-breakpoint
+CREATE TABLE "stream_heads" (
+	"name" text PRIMARY KEY NOT NULL,
+	"pos" bigint NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "to_device" (
+	"id" bigserial PRIMARY KEY NOT NULL,
+	"user_id" text NOT NULL,
+	"device_id" text NOT NULL,
+	"stream_pos" bigint NOT NULL,
+	"sender" text NOT NULL,
+	"type" text NOT NULL,
+	"content" jsonb NOT NULL
+);
+--> statement-breakpoint
 ALTER TABLE "devices" ADD CONSTRAINT "devices_user_id_users_user_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("user_id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "account_data" ADD CONSTRAINT "account_data_user_id_users_user_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("user_id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "filters" ADD CONSTRAINT "filters_user_id_users_user_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("user_id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "access_tokens_device" ON "access_tokens" USING btree ("user_id","device_id");--> statement-breakpoint
 CREATE INDEX "refresh_tokens_device" ON "refresh_tokens" USING btree ("user_id","device_id");--> statement-breakpoint
+CREATE INDEX "account_data_stream" ON "account_data" USING btree ("user_id","stream_pos");--> statement-breakpoint
 CREATE INDEX "event_edges_prev" ON "event_edges" USING btree ("prev_event_id");--> statement-breakpoint
 CREATE INDEX "event_txns_event" ON "event_txns" USING btree ("event_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "events_stream" ON "events" USING btree ("stream_pos");--> statement-breakpoint
 CREATE INDEX "events_room_stream" ON "events" USING btree ("room_id","stream_pos");--> statement-breakpoint
+CREATE INDEX "events_room_ts" ON "events" USING btree ("room_id","origin_server_ts");--> statement-breakpoint
 CREATE INDEX "events_relates" ON "events" USING btree ("relates_to","rel_type");--> statement-breakpoint
 CREATE INDEX "redactions_redacts" ON "redactions" USING btree ("redacts");--> statement-breakpoint
 CREATE INDEX "room_aliases_room" ON "room_aliases" USING btree ("room_id");--> statement-breakpoint
-CREATE INDEX "room_memberships_user" ON "room_memberships" USING btree ("user_id","membership");
+CREATE INDEX "room_memberships_user" ON "room_memberships" USING btree ("user_id","membership");--> statement-breakpoint
+CREATE INDEX "device_list_changes_stream" ON "device_list_changes" USING btree ("stream_pos");--> statement-breakpoint
+CREATE INDEX "presence_stream" ON "presence" USING btree ("stream_pos");--> statement-breakpoint
+CREATE INDEX "receipts_stream" ON "receipts" USING btree ("stream_pos");--> statement-breakpoint
+CREATE INDEX "to_device_inbox" ON "to_device" USING btree ("user_id","device_id","stream_pos");

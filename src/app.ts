@@ -16,6 +16,10 @@ import { createRoom } from './api/client/rooms/create-room';
 import { roomEvents } from './api/client/rooms/events';
 import { history } from './api/client/rooms/history';
 import { membership } from './api/client/rooms/membership';
+import { sync } from './api/client/sync';
+import { typing } from './api/client/typing';
+import { receipts } from './api/client/receipts';
+import { presence } from './api/client/presence';
 import { config } from './config';
 import type { AppEnv } from './http/context';
 import { cors } from './http/cors';
@@ -38,7 +42,7 @@ export function buildApp(): Hono<AppEnv> {
 
   // The Client-Server API under v3, and under r0 for older clients, as Synapse serves it.
   for (const base of ['/_matrix/client/v3', '/_matrix/client/r0']) {
-    for (const section of [capabilities, register, login, account, devices, profile, accountData, filters, createRoom, membership, roomEvents, history]) app.route(base, section);
+    for (const section of [capabilities, register, login, account, devices, profile, accountData, filters, createRoom, membership, roomEvents, history, sync, typing, receipts, presence]) app.route(base, section);
   }
   app.route('/_matrix/client/v1', registerV1);
 

@@ -67,7 +67,8 @@ export async function startLocalServer({
     const child = spawn(path.join(root, 'node_modules/.bin/wrangler'), args, {
       cwd: root,
       stdio: quiet ? ['ignore', 'ignore', 'inherit'] : 'inherit',
-      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
+      // No banner: printing it makes wrangler ask the npm registry for updates on every start.
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', WRANGLER_HIDE_BANNER: 'true', CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
     });
     const exited = new Promise((r) => child.on('exit', r));
     stops.push(async () => {

@@ -2,3 +2,4 @@
 export * from './schema/accounts';
 export * from './schema/user-data';
 export * from './schema/rooms';
+export * from './schema/streams';

@@ -1,6 +1,7 @@
 // Queries over profiles, account data and filters.
-import { and, eq, sql } from 'drizzle-orm';
-import type { Db } from '../client';
+import { and, eq, gt, lte, sql } from 'drizzle-orm';
+import type { Db, PooledDb } from '../client';
+import { takeMiscPositions } from './streams';
 import { accountData, filters, users } from '../schema';
 
 export async function getProfile(db: Db, userId: string): Promise<Record<string, unknown> | undefined> {
@@ -20,14 +21,24 @@ export async function getAccountData(db: Db, userId: string, roomId: string, typ
   return row?.content;
 }
 
-export async function putAccountData(db: Db, userId: string, roomId: string, type: string, content: Record<string, unknown>): Promise<number> {
-  const pos = sql`nextval('account_data_stream')`;
-  const [row] = await db
-    .insert(accountData)
-    .values({ userId, roomId, type, content, streamPos: pos })
-    .onConflictDoUpdate({ target: [accountData.userId, accountData.roomId, accountData.type], set: { content, streamPos: pos } })
-    .returning({ streamPos: accountData.streamPos });
-  return row.streamPos;
+/** Writes account data at a new misc-stream position (a transaction: the UserDO's pooled db). */
+export async function putAccountData(db: PooledDb, userId: string, roomId: string, type: string, content: Record<string, unknown>): Promise<number> {
+  return db.transaction(async (tx) => {
+    const [pos] = await takeMiscPositions(tx);
+    await tx
+      .insert(accountData)
+      .values({ userId, roomId, type, content, streamPos: pos })
+      .onConflictDoUpdate({ target: [accountData.userId, accountData.roomId, accountData.type], set: { content, streamPos: pos } });
+    return pos;
+  });
+}
+
+/** Account data changed after a misc position (global when roomId is '', else per room). */
+export async function accountDataSince(db: Db, userId: string, after: number, upto: number) {
+  return db
+    .select({ roomId: accountData.roomId, type: accountData.type, content: accountData.content })
+    .from(accountData)
+    .where(and(eq(accountData.userId, userId), gt(accountData.streamPos, after), lte(accountData.streamPos, upto)));
 }
 
 export async function getFilter(db: Db, userId: string, filterId: string) {

@@ -54,6 +54,8 @@ export const events = pgTable(
   (t) => [
     uniqueIndex('events_stream').on(t.streamPos),
     index('events_room_stream').on(t.roomId, t.streamPos),
+    /** timestamp_to_event: the closest event to a time. */
+    index('events_room_ts').on(t.roomId, t.originServerTs),
     index('events_relates').on(t.relatesTo, t.relType),
   ],
 );

@@ -1,4 +1,4 @@
-import { bigint, jsonb, pgSequence, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
+import { bigint, index, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
 import { users } from './accounts';
 
 /** Account data, global (room_id = '') and per room. */
@@ -9,10 +9,10 @@ export const accountData = pgTable(
     roomId: text('room_id').notNull().default(''),
     type: text('type').notNull(),
     content: jsonb('content').$type<Record<string, unknown>>().notNull(),
-    /** Position in the user's account-data stream, for incremental sync. */
+    /** Position in the misc stream (src/db/schema/streams.ts), for incremental sync. */
     streamPos: bigint('stream_pos', { mode: 'number' }).notNull(),
   },
-  (t) => [primaryKey({ columns: [t.userId, t.roomId, t.type] })],
+  (t) => [primaryKey({ columns: [t.userId, t.roomId, t.type] }), index('account_data_stream').on(t.userId, t.streamPos)],
 );
 
 export const filters = pgTable(
@@ -24,6 +24,3 @@ export const filters = pgTable(
   },
   (t) => [primaryKey({ columns: [t.userId, t.filterId] })],
 );
-
-/** Positions of account-data changes; per user they are allocated and committed in order by the UserDO. */
-export const accountDataStream = pgSequence('account_data_stream', { startWith: 1 });

@@ -1,8 +1,11 @@
-import type { Db } from '../../db/client';
+import type { Env } from '../../config';
+import type { PooledDb } from '../../db/client';
 
 /** What account services get from the user's Durable Object: its connection and its caches. */
 export interface UserScope {
-  db: Db;
+  db: PooledDb;
+  /** The object's environment: for services that reach other objects (e.g. waking syncs). */
+  env: Env;
   userId: string;
   sessions: SessionCache;
   /** Runs writes one after another: the user's streams must be allocated and committed in order. */

@@ -1,0 +1,21 @@
+// Everything one /sync computation needs, gathered once.
+import type { PooledDb } from '../../db/client';
+import type { Filter } from '../../api/client/filter';
+import type { SyncToken } from './token';
+import type { SyncWaiters } from './waiters';
+
+export interface SyncContext {
+  db: PooledDb;
+  userId: string;
+  deviceId: string;
+  filter: Filter;
+  since?: SyncToken;
+  upto: SyncToken;
+  fullState: boolean;
+  waiters: SyncWaiters;
+  /** Member events already sent to this device per room (lazy loading without redundancy). */
+  lazySent: Map<string, Set<string>>;
+}
+
+/** Whether this is a sync from scratch for the room data (no since, or full_state). */
+export const fromScratch = (ctx: SyncContext) => ctx.since === undefined || ctx.fullState;

@@ -1,0 +1,48 @@
+// A user's own presence, kept by their object: syncing marks them active, and changes reach the
+// users who share a room with them through the misc stream.
+import type { Env } from '../../config';
+import { getPresence, putPresence } from '../../db/queries/presence';
+import { roomMates } from '../../db/queries/sync';
+import type { UserScope } from '../account/scope';
+import type { SyncWaiters } from './waiters';
+import { wakeUsers } from './wake';
+
+/** Activity is written at most this often when nothing else about presence changes. */
+const ACTIVITY_WRITE_INTERVAL_MS = 60_000;
+
+export class PresenceTracker {
+  #current?: { state: string; statusMsg: string | null; lastActiveTs: number };
+  constructor(
+    private env: Env,
+    private waiters: SyncWaiters,
+  ) {}
+
+  async #load(s: UserScope) {
+    if (!this.#current) {
+      const row = await getPresence(s.db, s.userId);
+      this.#current = row ? { state: row.state, statusMsg: row.statusMsg, lastActiveTs: row.lastActiveTs } : { state: 'offline', statusMsg: null, lastActiveTs: 0 };
+    }
+    return this.#current;
+  }
+
+  /** A sync with set_presence online/unavailable: the user is active. */
+  async seen(s: UserScope, state: 'online' | 'unavailable'): Promise<void> {
+    const now = Date.now();
+    const cur = await this.#load(s);
+    if (cur.state === state && now - cur.lastActiveTs < ACTIVITY_WRITE_INTERVAL_MS) return;
+    await s.serial(() => this.#write(s, state, cur.statusMsg, now));
+  }
+
+  /** PUT /presence/{userId}/status. */
+  async set(s: UserScope, state: string, statusMsg: string | null | undefined): Promise<void> {
+    const cur = await this.#load(s);
+    await this.#write(s, state, statusMsg === undefined ? cur.statusMsg : statusMsg, Date.now());
+  }
+
+  async #write(s: UserScope, state: string, statusMsg: string | null, now: number): Promise<void> {
+    const pos = await putPresence(s.db, { userId: s.userId, state, statusMsg, lastActiveTs: now });
+    this.#current = { state, statusMsg, lastActiveTs: now };
+    this.waiters.notify({ m: pos });
+    await wakeUsers(this.env, (await roomMates(s.db, s.userId)).filter((u) => u !== s.userId), { m: pos });
+  }
+}

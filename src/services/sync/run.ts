@@ -1,0 +1,47 @@
+// One /sync request inside the user's object: resolve the filter, then compute; when an
+// incremental sync finds nothing new, park until woken or until the timeout.
+import { validate } from '../../http/body';
+import { filterSchema, type Filter } from '../../api/client/filter';
+import { ErrCode } from '../../matrix/errors';
+import * as filters from '../account/filters';
+import type { UserScope } from '../account/scope';
+import type { SyncParams } from './params';
+import { computeSync, type SyncExtensions, type SyncResponse } from './sync';
+import { formatSyncToken, parseSyncToken, type SyncToken } from './token';
+import type { SyncWaiters } from './waiters';
+
+/** How long `latest` may be trusted without reading the heads again. */
+const RECHECK_MS = 60_000;
+
+export const syncExtensions: SyncExtensions = {};
+
+async function resolveFilter(s: UserScope, params: SyncParams): Promise<Filter> {
+  if (!params.filter) return {};
+  if ('inline' in params.filter) return params.filter.inline;
+  return validate(filterSchema, await filters.getFilter(s, params.filter.id), ErrCode.BAD_JSON);
+}
+
+function nothingNew(since: SyncToken, waiters: SyncWaiters, now: number): boolean {
+  const latest = waiters.latest;
+  return latest !== undefined && now - waiters.checkedAt < RECHECK_MS && since.e >= latest.e && since.m >= latest.m && since.t >= waiters.typingSerial;
+}
+
+export async function runSync(s: UserScope, deviceId: string, params: SyncParams, waiters: SyncWaiters, lazySent: Map<string, Set<string>>): Promise<SyncResponse> {
+  const filter = await resolveFilter(s, params);
+  let since = params.since !== undefined ? parseSyncToken(params.since) : undefined;
+  const deadline = Date.now() + params.timeoutMs;
+  for (;;) {
+    const now = Date.now();
+    if (since && !params.fullState && nothingNew(since, waiters, now)) {
+      if (now >= deadline) return { next_batch: formatSyncToken(since) };
+      await waiters.park(deadline - now);
+      continue;
+    }
+    const outcome = await computeSync({ db: s.db, userId: s.userId, deviceId, filter, since, fullState: params.fullState, waiters, lazySent }, waiters.typingSerial, syncExtensions);
+    waiters.learn(outcome.heads);
+    if (outcome.news || !since || params.fullState || Date.now() >= deadline) return outcome.response;
+    // Nothing for this user up to the heads: wait from there.
+    since = parseSyncToken(outcome.response.next_batch);
+    await waiters.park(deadline - Date.now());
+  }
+}
