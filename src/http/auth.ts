@@ -4,6 +4,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { Env } from '../config';
 import { hashToken, tokenLocalpart } from '../services/auth/tokens';
 import { unwrapping } from '../services/rpc';
+import { cacheSession, cachedSession } from './session-cache';
 import type { AppEnv, Ctx, Requester } from './context';
 import { ErrCode, MatrixError } from './errors';
 
@@ -40,11 +41,16 @@ export async function authenticate(c: Ctx): Promise<Requester> {
   if (token === undefined) throw hasHeader ? unknown() : missing();
   const localpart = tokenLocalpart('access', token);
   if (localpart === undefined) throw unknown();
+  const tokenHash = await hashToken(token);
+  const cached = cachedSession(tokenHash);
+  if (cached) return cached;
   const userId = `@${localpart}:${c.get('config').serverName}`;
-  return userObject(c.env, userId).authenticate(userId, await hashToken(token), {
+  const { expiresTs, ...requester } = await userObject(c.env, userId).authenticate(userId, tokenHash, {
     ip: clientIp(req),
     userAgent: req.headers.get('user-agent'),
   });
+  cacheSession(requester, expiresTs);
+  return requester;
 }
 
 /** Requires a valid access token; guests only where `allowGuests` (spec: Guest Access). */

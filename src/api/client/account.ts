@@ -3,6 +3,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { requireAuth, userObject } from '../../http/auth';
+import { forgetUserSessions } from '../../http/session-cache';
 import { body } from '../../http/body';
 import type { AppEnv } from '../../http/context';
 import { hashPassword } from '../../services/auth/passwords';
@@ -19,12 +20,14 @@ account.get('/account/whoami', requireAuth({ allowGuests: true }), (c) => {
 account.post('/logout', requireAuth({ allowGuests: true }), async (c) => {
   const r = c.get('requester');
   await userObject(c.env, r.userId).logout(r.userId, r.deviceId);
+  forgetUserSessions(r.userId);
   return c.json({});
 });
 
 account.post('/logout/all', requireAuth({ allowGuests: true }), async (c) => {
   const r = c.get('requester');
   await userObject(c.env, r.userId).logoutAll(r.userId);
+  forgetUserSessions(r.userId);
   return c.json({});
 });
 
@@ -40,6 +43,7 @@ account.post('/account/password', requireAuth(), async (c) => {
   checkNewPassword(req.new_password);
   const uia = await requireUia(c.env, { operation: 'POST /account/password', flows: [['m.login.password']], userId: r.userId, serverName: c.get('config').serverName }, req.auth);
   await userObject(c.env, r.userId).changePassword(r.userId, await hashPassword(req.new_password), req.logout_devices ?? true, r.deviceId);
+  forgetUserSessions(r.userId);
   await finishUia(c.env, uia.sessionId);
   return c.json({});
 });
@@ -51,6 +55,7 @@ account.post('/account/deactivate', requireAuth(), async (c) => {
   const req = await body(c, deactivateBody, { emptyAsObject: true });
   const uia = await requireUia(c.env, { operation: 'POST /account/deactivate', flows: [['m.login.password']], userId: r.userId, serverName: c.get('config').serverName }, req.auth);
   await userObject(c.env, r.userId).deactivate(r.userId);
+  forgetUserSessions(r.userId);
   await finishUia(c.env, uia.sessionId);
   // No identity server is ever bound by this server, so there is nothing to unbind.
   return c.json({ id_server_unbind_result: 'no-support' });

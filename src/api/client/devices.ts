@@ -2,6 +2,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { requireAuth, userObject } from '../../http/auth';
+import { forgetUserSessions } from '../../http/session-cache';
 import { body } from '../../http/body';
 import type { AppEnv } from '../../http/context';
 import { finishUia, requireUia } from '../../services/auth/uia';
@@ -35,6 +36,7 @@ devices.delete('/devices/:deviceId', requireAuth(), async (c) => {
   await user.getDevice(r.userId, deviceId); // an unknown device is a 404 before any authentication
   const uia = await requireUia(c.env, { operation: `DELETE /devices/${deviceId}`, flows: [['m.login.password']], userId: r.userId, serverName: c.get('config').serverName }, req.auth);
   await user.deleteDevices(r.userId, [deviceId]);
+  forgetUserSessions(r.userId);
   await finishUia(c.env, uia.sessionId);
   return c.json({});
 });
@@ -44,6 +46,7 @@ devices.post('/delete_devices', requireAuth(), async (c) => {
   const req = await body(c, z.object({ devices: z.array(z.string()), auth: z.unknown().optional() }));
   const uia = await requireUia(c.env, { operation: 'POST /delete_devices', flows: [['m.login.password']], userId: r.userId, serverName: c.get('config').serverName }, req.auth);
   await userObject(c.env, r.userId).deleteDevices(r.userId, req.devices);
+  forgetUserSessions(r.userId);
   await finishUia(c.env, uia.sessionId);
   return c.json({});
 });

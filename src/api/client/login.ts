@@ -7,6 +7,7 @@ import type { AppEnv } from '../../http/context';
 import { ErrCode, MatrixError } from '../../http/errors';
 import { rateLimit } from '../../http/rate-limit';
 import { hashToken, tokenLocalpart } from '../../services/auth/tokens';
+import { forgetUserSessions } from '../../http/session-cache';
 
 export const login = new Hono<AppEnv>();
 
@@ -71,5 +72,6 @@ login.post('/refresh', async (c) => {
   const cfg = c.get('config');
   const userId = `@${localpart}:${cfg.serverName}`;
   const { access_token, refresh_token: next, expires_in_ms } = await userObject(c.env, userId).refresh(userId, await hashToken(refresh_token), cfg.accessTokenLifetimeMs);
+  forgetUserSessions(userId);
   return c.json({ access_token, refresh_token: next, expires_in_ms });
 });

@@ -6,6 +6,7 @@ import * as q from '../../db/queries/accounts';
 import { accessTokens, refreshTokens } from '../../db/schema';
 import type { Requester } from '../../http/context';
 import { hashToken, newToken } from '../auth/tokens';
+import { deviceListChanged, devicesDeleted } from '../e2ee/device-lists';
 import type { Session, UserScope } from './scope';
 
 const unknownToken = (softLogout: boolean, error = 'Unrecognised access token') =>
@@ -15,7 +16,7 @@ export function localpartOf(userId: string): string {
   return userId.slice(1, userId.indexOf(':'));
 }
 
-export async function authenticate(scope: UserScope, tokenHash: string, now = Date.now()): Promise<Requester> {
+export async function authenticate(scope: UserScope, tokenHash: string, now = Date.now()): Promise<Requester & { expiresTs: number | null }> {
   let session = scope.sessions.get(tokenHash);
   if (!session) {
     const row = await q.findSession(scope.db, tokenHash);
@@ -29,7 +30,7 @@ export async function authenticate(scope: UserScope, tokenHash: string, now = Da
     session.used = true;
     await q.markSessionUsed(scope.db, tokenHash, session.refreshTokenId);
   }
-  return { userId: session.userId, deviceId: session.deviceId, isGuest: session.isGuest, admin: session.admin, tokenHash };
+  return { userId: session.userId, deviceId: session.deviceId, isGuest: session.isGuest, admin: session.admin, tokenHash, expiresTs: session.expiresTs };
 }
 
 export interface IssuedSession {
@@ -49,7 +50,7 @@ export async function issueSession(
   const localpart = localpartOf(scope.userId);
   const accessToken = newToken('access', localpart);
   const out: IssuedSession = { user_id: scope.userId, device_id: opts.deviceId, access_token: accessToken };
-  await q.upsertDevice(scope.db, { userId: scope.userId, deviceId: opts.deviceId, displayName: opts.displayName ?? null, createdTs: now });
+  const newDevice = await q.upsertDevice(scope.db, { userId: scope.userId, deviceId: opts.deviceId, displayName: opts.displayName ?? null, createdTs: now });
   let refreshTokenId: number | null = null;
   let expiresTs: number | null = null;
   if (opts.withRefresh) {
@@ -73,6 +74,7 @@ export async function issueSession(
     // A plain login has no predecessor to retire, so it starts out "used".
     used: opts.previousRefreshId === undefined,
   });
+  if (newDevice) await deviceListChanged(scope);
   return out;
 }
 
@@ -95,13 +97,13 @@ export async function refresh(scope: UserScope, refreshTokenHash: string, tokenL
 
 /** Logs out one device (POST /logout): the device and all its tokens go. */
 export async function logoutDevice(scope: UserScope, deviceId: string): Promise<void> {
-  const hashes = await q.deleteDevices(scope.db, scope.userId, [deviceId]);
-  scope.sessions.drop(hashes);
+  await deleteDevices(scope, [deviceId]);
 }
 
 export async function deleteDevices(scope: UserScope, deviceIds: string[]): Promise<void> {
   const hashes = await q.deleteDevices(scope.db, scope.userId, deviceIds);
   scope.sessions.drop(hashes);
+  await devicesDeleted(scope, deviceIds);
 }
 
 export async function logoutAll(scope: UserScope, keepDeviceId?: string): Promise<void> {
