@@ -21,6 +21,7 @@ import { wakeUsers } from '../src/services/sync/wake';
 import { TypingState } from '../src/services/rooms/typing';
 import { putReceipt } from '../src/db/queries/receipts';
 import * as read from '../src/services/rooms/read';
+import * as rel from '../src/services/rooms/relations';
 import type { Viewer } from '../src/services/rooms/serve';
 import type { EventFilterSpec } from '../src/matrix/event-filter';
 
@@ -158,6 +159,7 @@ export class RoomDO extends DurableObject<Env> {
         }
         let targetSender: string | undefined;
         if (intent.kind === 'redact') targetSender = (await q.getEvent(this.#pg, intent.target))?.pdu.sender;
+        if (intent.kind === 'event') await rel.checkRelation(this.#pg, model.roomId, intent.content);
         const r = resolveIntent(model, intent, targetSender);
         if ('existing' in r) {
           item.resolve(r.existing);
@@ -274,6 +276,12 @@ export class RoomDO extends DurableObject<Env> {
   }
   members(roomId: string, viewer: Viewer, opts: { at?: number; membership?: string; notMembership?: string }) {
     return asRpcResult(async () => read.members(this.#pg, await this.#existing(roomId), viewer, opts));
+  }
+  relations(roomId: string, viewer: Viewer, query: rel.RelationsQuery) {
+    return asRpcResult(async () => rel.relations(this.#pg, await this.#existing(roomId), viewer, query));
+  }
+  threads(roomId: string, viewer: Viewer, query: { include: 'all' | 'participated'; from?: number; limit: number }) {
+    return asRpcResult(async () => rel.threads(this.#pg, await this.#existing(roomId), viewer, query));
   }
   joinedMembers(roomId: string, userId: string) {
     return asRpcResult(async () => read.joinedMembers(await this.#existing(roomId), userId));

@@ -20,6 +20,7 @@ import { sync } from './api/client/sync';
 import { typing } from './api/client/typing';
 import { receipts } from './api/client/receipts';
 import { presence } from './api/client/presence';
+import { relations } from './api/client/rooms/relations';
 import { config } from './config';
 import type { AppEnv } from './http/context';
 import { cors } from './http/cors';
@@ -45,6 +46,7 @@ export function buildApp(): Hono<AppEnv> {
     for (const section of [capabilities, register, login, account, devices, profile, accountData, filters, createRoom, membership, roomEvents, history, sync, typing, receipts, presence]) app.route(base, section);
   }
   app.route('/_matrix/client/v1', registerV1);
+  app.route('/_matrix/client/v1', relations);
 
   app.notFound(unrecognizedHandler(app));
   return app;

@@ -73,7 +73,7 @@ export async function getRoomEvent(db: Db, model: RoomModel, viewer: Viewer, eve
   const e = await getEvent(db, eventId);
   if (!e || e.roomId !== model.roomId || e.rejected || e.outlier) throw notFound();
   if ((await visibleTo(db, model, viewer.userId, [e])).length === 0) throw notFound();
-  return (await serveEvents(db, model.version, [e], viewer))[0];
+  return (await serveEvents(db, model.version, [e], viewer, { bundle: true }))[0];
 }
 
 /** Room pagination tokens: `t<position>` means "after the event at <position>". */
@@ -145,7 +145,7 @@ export async function messages(db: Db, model: RoomModel, viewer: Viewer, query: 
     // A short page is the end of history, unless the limit cut it before its last event.
     if (stop || (page.length < pageLimit && (out.length < query.limit || last === page[page.length - 1]))) exhausted = true;
   }
-  const chunk = await serveEvents(db, model.version, out, viewer);
+  const chunk = await serveEvents(db, model.version, out, viewer, { bundle: true });
   const state = query.filter?.lazy_load_members ? await membersOfSenders(db, model, out, viewer) : [];
   const start = query.from ?? (query.dir === 'b' ? await latestPosition(db, model.roomId) : 0);
   const result: { start: string; end?: string; chunk: ClientEvent[]; state?: ClientEvent[] } = { start: positionToken(start), chunk };
@@ -183,7 +183,7 @@ export async function context(db: Db, model: RoomModel, viewer: Viewer, eventId:
   }
   const state = await serveEvents(db, model.version, [...(await getEvents(db, stateIds)).values()], viewer);
   return {
-    event: (await serveEvents(db, model.version, [target], viewer))[0],
+    event: (await serveEvents(db, model.version, [target], viewer, { bundle: true }))[0],
     events_before: b.chunk,
     events_after: f.chunk,
     start: b.end ?? positionToken(0),

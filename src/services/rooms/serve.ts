@@ -5,6 +5,7 @@ import { and, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { eventTxns } from '../../db/schema';
 import { getEvents, type StoredEvent } from '../../db/queries/rooms';
+import { computeBundles } from './aggregations';
 import { toClientEvent } from '../../matrix/client-event';
 import { redactEvent } from '../../matrix/redaction';
 import type { RoomVersion } from '../../matrix/room-versions';
@@ -15,7 +16,31 @@ export interface Viewer {
   deviceId?: string;
 }
 
-export async function serveEvents(db: Db, version: RoomVersion, events: StoredEvent[], viewer?: Viewer, now = Date.now()): Promise<ClientEvent[]> {
+/**
+ * Stored events as clients receive them. `bundle` adds the aggregations of their child events
+ * (threads, edits, references) under unsigned.m.relations, as timelines and event lookups carry.
+ */
+export async function serveEvents(db: Db, version: RoomVersion, events: StoredEvent[], viewer?: Viewer, opts: { bundle?: boolean } = {}, now = Date.now()): Promise<ClientEvent[]> {
+  if (events.length === 0) return [];
+  const served = await serveOnly(db, version, events, viewer, now);
+  if (!opts.bundle || !viewer) return served;
+  const bundles = await computeBundles(db, events, viewer.userId);
+  if (bundles.relations.size === 0) return served;
+  const extra: StoredEvent[] = [];
+  for (const l of bundles.latest.values()) for (const e of [l.thread, l.edit]) if (e) extra.push(e);
+  const extraServed = new Map((await serveOnly(db, version, extra, viewer, now)).map((e) => [e.event_id, e]));
+  return served.map((e) => {
+    const relations = bundles.relations.get(e.event_id);
+    if (!relations) return e;
+    const latest = bundles.latest.get(e.event_id)!;
+    const out: JsonObject = { ...relations };
+    if (latest.thread && out['m.thread']) out['m.thread'] = { latest_event: extraServed.get(latest.thread.eventId), ...(out['m.thread'] as JsonObject) };
+    if (latest.edit) out['m.replace'] = extraServed.get(latest.edit.eventId);
+    return { ...e, unsigned: { ...e.unsigned, 'm.relations': out } };
+  });
+}
+
+async function serveOnly(db: Db, version: RoomVersion, events: StoredEvent[], viewer: Viewer | undefined, now: number): Promise<ClientEvent[]> {
   if (events.length === 0) return [];
   const related = new Set<string>();
   for (const e of events) {

@@ -218,7 +218,7 @@ async function roomBody(ctx: SyncContext, model: RoomModel, tl: RoomTimeline, wh
   stateEvents = lazyMembers(ctx, model.roomId, stateEvents, tl.events, stateFilter);
   const viewer = { userId: ctx.userId, deviceId: ctx.deviceId };
   const body = {
-    timeline: { events: await serveEvents(ctx.db, model.version, tl.events, viewer), limited: tl.limited } as LeftRoom['timeline'],
+    timeline: { events: await serveEvents(ctx.db, model.version, tl.events, viewer, { bundle: true }), limited: tl.limited } as LeftRoom['timeline'],
     state: { events: await serveEvents(ctx.db, model.version, stateEvents, viewer) },
     memberChange: [...tl.events, ...stateEvents].some((e) => e.pdu.type === 'm.room.member'),
   };
