@@ -16,9 +16,12 @@ export interface VisibilityInput {
   membershipAtEvent: string | undefined;
   /** The user's membership now. */
   currentMembership: string | undefined;
+  /** The event is the user's own membership event (always visible to them, as in Synapse). */
+  ownMembership?: boolean;
 }
 
-export function isEventVisible({ visibility, membershipAtEvent, currentMembership }: VisibilityInput): boolean {
+export function isEventVisible({ visibility, membershipAtEvent, currentMembership, ownMembership }: VisibilityInput): boolean {
+  if (ownMembership) return true;
   if (visibility === 'world_readable') return true;
   if (membershipAtEvent === 'join') return true;
   if (visibility === 'shared' && currentMembership === 'join') return true;

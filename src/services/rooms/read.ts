@@ -34,6 +34,7 @@ export async function visibleTo(db: Db, model: RoomModel, userId: string, list: 
       visibility: historyVisibilityOf(hv ? stateEvents.get(hv)?.pdu.content : undefined),
       membershipAtEvent: typeof membershipAtEvent === 'string' ? membershipAtEvent : undefined,
       currentMembership: current,
+      ownMembership: e.pdu.type === 'm.room.member' && e.pdu.state_key === userId,
     });
   });
 }
