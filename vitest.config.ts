@@ -31,6 +31,10 @@ export default defineConfig({
                 RATE_LIMIT_LOGIN_ACCOUNT: '0.5/5',
                 RATE_LIMIT_LOGIN_FAILURES: '0.5/3',
                 RATE_LIMIT_REGISTRATION: '0.5/5',
+                // Tests send, join and invite in bursts; test/integration/rate-limits.test.ts tightens these per request.
+                RATE_LIMIT_MESSAGES: '1000/10000',
+                RATE_LIMIT_JOINS: '1000/10000',
+                RATE_LIMIT_INVITES: '1000/10000',
                 ACCESS_TOKEN_LIFETIME_MS: '60000',
               },
             },

@@ -4,12 +4,13 @@
 // acknowledged. The current state lives in memory and is rebuilt from Postgres on wake-up.
 import { DurableObject } from 'cloudflare:workers';
 import { config, type Env } from '../src/config';
-import { pooledDb, type PooledDb } from '../src/db/client';
+import { pooledDb, type Db, type PooledDb } from '../src/db/client';
 import * as q from '../src/db/queries/rooms';
 import { checkCreateEvent, authResultToError } from '../src/matrix/auth-rules';
 import { ErrCode, MatrixError } from '../src/matrix/errors';
 import { serverNameOf } from '../src/matrix/ids';
 import { roomVersion } from '../src/matrix/room-versions';
+import { redactsTarget } from '../src/matrix/redaction';
 import { stateKey } from '../src/matrix/state-map';
 import type { RoomEvent } from '../src/matrix/types';
 import { serverSigningKey } from '../src/services/federation/server-key';
@@ -17,7 +18,13 @@ import { resolveIntent, type Intent } from '../src/services/rooms/intents';
 import { RoomModel } from '../src/services/rooms/model';
 import { buildLocalEvent, describeForStorage, type Signer } from '../src/services/rooms/pipeline';
 import { asRpcResult } from '../src/services/rpc';
+import { PushRulesLoader } from '../src/services/push/loader';
+import { pushActionsForBatch, withStreamPositions, type PendingPushAction } from '../src/services/push/room-events';
+import { deletePushActionsForEvents, writePushActions } from '../src/db/queries/push';
 import { wakeUsers } from '../src/services/sync/wake';
+import { sendToServers } from '../src/services/federation/outbound';
+import { checkReceivedPdu } from '../src/services/federation/event-checks';
+import { receiveEvent, remoteServers, type FederatedContext } from '../src/services/rooms/federated';
 import { TypingState } from '../src/services/rooms/typing';
 import { putReceipt } from '../src/db/queries/receipts';
 import * as read from '../src/services/rooms/read';
@@ -40,6 +47,36 @@ export class RoomDO extends DurableObject<Env> {
   #roomId?: string;
   #queue: Pending[] = [];
   #draining = false;
+  /** Writes (local batches, received events) run one at a time, in order. */
+  #writes: Promise<unknown> = Promise.resolve();
+
+  #pushLoader?: PushRulesLoader;
+
+  /**
+   * Notification actions of new events for the local members (computed on the state the events
+   * were applied to) and the writer that stores them with the events. A failure here never
+   * fails a send: notifications are lost, not messages.
+   */
+  async #pushActions(model: RoomModel, committed: RoomEvent[]) {
+    let pending: PendingPushAction[] = [];
+    try {
+      this.#pushLoader ??= new PushRulesLoader(this.#pg);
+      pending = await pushActionsForBatch(this.#pg, this.#pushLoader, model, committed, this.#isLocal);
+    } catch (e) {
+      console.error('[room] computing push actions failed:', e);
+    }
+    const redacted = committed.map((e) => (e.pdu.type === 'm.room.redaction' ? redactsTarget(e.pdu, model.version) : undefined)).filter((x): x is string => !!x);
+    return async (tx: Db, positions: Map<string, number>) => {
+      if (pending.length) await writePushActions(tx, withStreamPositions(pending, positions));
+      if (redacted.length) await deletePushActionsForEvents(tx, redacted);
+    };
+  }
+
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#writes.then(fn, fn);
+    this.#writes = run.catch(() => undefined);
+    return run;
+  }
 
   get #pg(): PooledDb {
     this.#db ??= pooledDb(this.env).db;
@@ -128,7 +165,10 @@ export class RoomDO extends DurableObject<Env> {
   async #drain(): Promise<void> {
     this.#draining = true;
     try {
-      while (this.#queue.length) await this.#commitBatch(this.#queue.splice(0, MAX_BATCH));
+      while (this.#queue.length) {
+        const batch = this.#queue.splice(0, MAX_BATCH);
+        await this.#exclusive(() => this.#commitBatch(batch));
+      }
     } finally {
       this.#draining = false;
     }
@@ -175,6 +215,7 @@ export class RoomDO extends DurableObject<Env> {
     }
     if (accepted.length === 0) return;
     try {
+      const withPositions = await this.#pushActions(model, accepted.map((a) => a.entry.event));
       const result = await q.persistEvents(this.#pg, {
         roomId: model.roomId,
         baseState,
@@ -182,6 +223,7 @@ export class RoomDO extends DurableObject<Env> {
         baseChainLength: base.chainLength,
         batch: accepted.map((a) => a.entry),
         extremities: model.extremities.map((e) => e.eventId),
+        withPositions,
       });
       model.stateGroup = result.stateGroup;
       model.chainLength = result.chainLength;
@@ -197,11 +239,60 @@ export class RoomDO extends DurableObject<Env> {
     }
   }
 
-  /** After a commit: wake the local users the new events concern (members, and anyone whose membership changed). */
-  #announce(model: RoomModel, committed: RoomEvent[], positions: number[]): void {
+  /**
+   * After a commit: wake the local users the new events concern (members, and anyone whose
+   * membership changed), and hand locally created events to the other servers in the room.
+   */
+  #announce(model: RoomModel, committed: RoomEvent[], positions: number[], local = true): void {
     const users = new Set(this.#localMembers(model, ['join', 'invite', 'knock']));
-    for (const e of committed) if (e.pdu.type === 'm.room.member' && this.#isLocal(e.pdu.state_key!)) users.add(e.pdu.state_key!);
+    const servers = new Set(remoteServers(model, config(this.env).serverName));
+    for (const e of committed) {
+      if (e.pdu.type !== 'm.room.member') continue;
+      const target = e.pdu.state_key!;
+      if (this.#isLocal(target)) users.add(target);
+      // A remote user who leaves or is kicked or banned must still hear of it.
+      else if (serverNameOf(target)) servers.add(serverNameOf(target)!);
+    }
     void wakeUsers(this.env, users, { e: positions[positions.length - 1] });
+    if (local && servers.size) void sendToServers(this.env, servers, committed.map((e) => ({ kind: 'pdu' as const, body: e.pdu as unknown as Record<string, unknown> })));
+  }
+
+  // Federation: events from other servers.
+
+  /**
+   * Events a server sent us for this room (a transaction's PDUs, or one event of a join or
+   * invite flow). Checked outside the write queue, then accepted one by one inside it.
+   */
+  receive(roomId: string, origin: string, pdus: unknown[]) {
+    return asRpcResult(async () => {
+      const model = await this.#existing(roomId);
+      const checked = await Promise.all(pdus.map((p) => checkReceivedPdu(this.env, this.#pg, model.version, p)));
+      return this.#exclusive(async () => {
+        const results: Record<string, { error?: string }> = {};
+        const good = checked.filter((c): c is Extract<typeof c, { ok: true }> => c.ok).sort((a, b) => a.event.pdu.depth - b.event.pdu.depth);
+        for (const c of checked) if (!c.ok && c.eventId) results[c.eventId] = { error: c.error };
+        for (const c of good) {
+          if (c.event.pdu.room_id !== roomId) {
+            results[c.event.eventId] = { error: 'event is for another room' };
+            continue;
+          }
+          try {
+            const outcome = await receiveEvent(this.#federated(model), origin, c.event);
+            results[c.event.eventId] = outcome.error ? { error: outcome.error } : {};
+            if (outcome.accepted && outcome.streamPos !== undefined) this.#announce(model, [c.event], [outcome.streamPos], false);
+          } catch (e) {
+            console.error(`[federation] event ${c.event.eventId} from ${origin} failed:`, e);
+            results[c.event.eventId] = { error: 'could not process the event' };
+            this.#model = undefined; // reload from what was committed
+          }
+        }
+        return results;
+      });
+    });
+  }
+
+  #federated(model: RoomModel): FederatedContext {
+    return { env: this.env, db: this.#pg, model, isLocal: this.#isLocal, pushActions: (event) => this.#pushActions(model, [event]) };
   }
 
   #localMembers(model: RoomModel, memberships: string[]): string[] {

@@ -13,6 +13,7 @@ import * as devices from '../src/services/account/devices';
 import * as filters from '../src/services/account/filters';
 import * as profile from '../src/services/account/profile';
 import * as sessions from '../src/services/account/sessions';
+import * as loginTokens from '../src/services/login-token/tokens';
 import { SessionCache, type UserScope } from '../src/services/account/scope';
 import { BucketMap } from '../src/services/rate-limit/bucket';
 import { SyncWaiters } from '../src/services/sync/waiters';
@@ -20,6 +21,9 @@ import type { News } from '../src/services/sync/wake';
 import type { SyncParams } from '../src/services/sync/params';
 import { runSync } from '../src/services/sync/run';
 import { PresenceTracker } from '../src/services/sync/presence';
+import * as e2ee from '../src/services/e2ee';
+import * as pushRules from '../src/services/push/rules';
+import type { NewPushRule, PushAction, PushRuleKind } from '../src/matrix/push-rules';
 
 const TOUCH_INTERVAL_MS = 5 * 60_000;
 
@@ -140,7 +144,12 @@ export class UserDO extends DurableObject<Env> {
     return this.#call(userId, (s) => accountData.getAccountData(s, roomId, type));
   }
   putAccountData(userId: string, roomId: string, type: string, content: Record<string, unknown>) {
-    return this.#call(userId, (s) => accountData.putAccountData(s, roomId, type, content), true);
+    return this.#call(userId, async (s) => {
+      const pos = await accountData.putAccountData(s, roomId, type, content);
+      // The user's other devices (and this one: matrix-js-sdk waits for the echo) learn it now, not at their next timeout.
+      this.#waiters.notify({ m: pos });
+      return pos;
+    }, true);
   }
 
   createFilter(userId: string, filter: Record<string, unknown>) {
@@ -180,4 +189,100 @@ export class UserDO extends DurableObject<Env> {
   setPresence(userId: string, state: 'online' | 'offline' | 'unavailable', statusMsg: string | null | undefined) {
     return this.#call(userId, (s) => this.#presence.set(s, state, statusMsg), true);
   }
+
+  // End-to-end encryption (src/services/e2ee/): writes of a user's keys, key claims from their
+  // devices and messages into their inbox all pass here, one at a time.
+
+  uploadKeys(userId: string, deviceId: string, input: e2ee.keys.UploadInput) {
+    return this.#call(userId, (s) => e2ee.keys.uploadKeys(s, deviceId, input), true);
+  }
+  queryKeys(userId: string, query: [string, string[]][]) {
+    return this.#call(userId, (s) => e2ee.keys.queryKeys(s.db, userId, new Map(query)));
+  }
+  /** Claims keys of local users' devices for this user (invariant 5: each one-time key at most once). */
+  claimKeys(userId: string, wanted: { userId: string; deviceId: string; algorithm: string }[]) {
+    return this.#call(userId, (s) => e2ee.keys.claimKeys(s.db, wanted));
+  }
+  keyChanges(userId: string, from: e2ee.deviceLists.StreamPoint, to: e2ee.deviceLists.StreamPoint) {
+    return this.#call(userId, (s) => e2ee.keys.keyChanges(s.db, userId, from, to));
+  }
+  uploadCrossSigningKeys(userId: string, upload: e2ee.crossSigning.CrossSigningUpload, authenticated: boolean) {
+    return this.#call(userId, (s) => e2ee.crossSigning.uploadCrossSigningKeys(s, upload, authenticated), true);
+  }
+  uploadSignatures(userId: string, body: Record<string, unknown>) {
+    return this.#call(userId, (s) => e2ee.crossSigning.uploadSignatures(s, body), true);
+  }
+
+  claimToDeviceTxn(userId: string, deviceId: string, txnId: string) {
+    return this.#call(userId, (s) => e2ee.toDevice.claimTxn(s, deviceId, txnId));
+  }
+  releaseToDeviceTxn(userId: string, deviceId: string, txnId: string) {
+    return this.#call(userId, (s) => e2ee.toDevice.releaseTxn(s, deviceId, txnId));
+  }
+  /** To-device messages for this user, from `sender`. */
+  deliverToDevice(userId: string, sender: string, type: string, byDevice: e2ee.toDevice.DeviceMessages) {
+    return this.#call(userId, (s) => e2ee.toDevice.deliver(s, sender, type, byDevice), true);
+  }
+
+  createKeyBackup(userId: string, body: e2ee.backup.VersionBody) {
+    return this.#call(userId, (s) => e2ee.backup.createVersion(s, body), true);
+  }
+  getKeyBackup(userId: string, version?: string) {
+    return this.#call(userId, (s) => e2ee.backup.getVersion(s, version));
+  }
+  updateKeyBackup(userId: string, version: string, body: e2ee.backup.VersionBody) {
+    return this.#call(userId, (s) => e2ee.backup.updateVersion(s, version, body), true);
+  }
+  deleteKeyBackup(userId: string, version: string) {
+    return this.#call(userId, (s) => e2ee.backup.deleteVersion(s, version), true);
+  }
+  putBackupKeys(userId: string, version: string, rooms: Record<string, Record<string, e2ee.backup.KeyBackupData>>) {
+    return this.#call(userId, (s) => e2ee.backup.putKeys(s, version, rooms), true);
+  }
+  getBackupKeys(userId: string, version: string, roomId?: string, sessionId?: string) {
+    return this.#call(userId, (s) => e2ee.backup.getKeys(s, version, roomId, sessionId));
+  }
+  deleteBackupKeys(userId: string, version: string, roomId?: string, sessionId?: string) {
+    return this.#call(userId, (s) => e2ee.backup.deleteKeys(s, version, roomId, sessionId), true);
+  }
+
+  putDehydratedDevice(userId: string, body: Record<string, unknown>) {
+    return this.#call(userId, (s) => e2ee.dehydrated.putDehydratedDevice(s, body), true);
+  }
+  getDehydratedDevice(userId: string) {
+    return this.#call(userId, (s) => e2ee.dehydrated.getDehydratedDevice(s));
+  }
+  deleteDehydratedDevice(userId: string) {
+    return this.#call(userId, (s) => e2ee.dehydrated.deleteDehydratedDevice(s), true);
+  }
+  dehydratedDeviceEvents(userId: string, deviceId: string, since: string | undefined, limit: number) {
+    return this.#call(userId, (s) => e2ee.dehydrated.dehydratedEvents(s, deviceId, since, limit), true);
+  }
+  // End of end-to-end encryption
+
+  // Push rules (src/services/push/rules.ts): each change is written as m.push_rules account data,
+  // and this user's parked syncs are woken with its position.
+  getPushRules(userId: string) {
+    return this.#call(userId, (s) => pushRules.getRuleset(s));
+  }
+  putPushRule(userId: string, kind: PushRuleKind, ruleId: string, rule: NewPushRule, placement: pushRules.Placement) {
+    return this.#call(userId, async (s) => this.#pushRulesChanged(await pushRules.putRule(s, kind, ruleId, rule, placement)), true);
+  }
+  deletePushRule(userId: string, kind: PushRuleKind, ruleId: string) {
+    return this.#call(userId, async (s) => this.#pushRulesChanged(await pushRules.deleteRule(s, kind, ruleId)), true);
+  }
+  setPushRuleAttribute(userId: string, kind: PushRuleKind, ruleId: string, set: { enabled: boolean } | { actions: PushAction[] }) {
+    return this.#call(userId, async (s) => this.#pushRulesChanged(await pushRules.setRuleAttribute(s, kind, ruleId, set)), true);
+  }
+  #pushRulesChanged(accountDataPos: number): void {
+    this.#waiters.notify({ m: accountDataPos });
+  }
+  // End of push rules
+
+  // Login tokens (src/services/login-token/): m.login.token spends a token from /login/get_token.
+  // Tokens are unguessable, so only the per-address login limit (in the Worker) applies.
+  loginWithToken(userId: string, input: loginTokens.TokenLoginInput) {
+    return this.#call(userId, (s) => loginTokens.loginWithToken(s, input), true);
+  }
+  // End of login tokens
 }

@@ -16,11 +16,24 @@ import { createRoom } from './api/client/rooms/create-room';
 import { roomEvents } from './api/client/rooms/events';
 import { history } from './api/client/rooms/history';
 import { membership } from './api/client/rooms/membership';
+import { roomSections, roomSectionsV1 } from './api/client/rooms/sections';
+import { media } from './api/media';
+import { adminMedia } from './api/admin/media';
 import { sync } from './api/client/sync';
 import { typing } from './api/client/typing';
 import { receipts } from './api/client/receipts';
 import { presence } from './api/client/presence';
+import { pushRules } from './api/client/push-rules';
+import { pushers } from './api/client/pushers';
+import { notifications } from './api/client/notifications';
 import { relations } from './api/client/rooms/relations';
+import { DEHYDRATED_DEVICE_BASE, dehydratedDevice, e2ee } from './api/client/e2ee';
+import { userDirectory } from './api/client/user-directory';
+import { voip } from './api/client/voip';
+import { openid } from './api/client/openid';
+import { thirdParty } from './api/client/thirdparty';
+import { loginToken } from './api/client/login-token';
+import { federationOpenId } from './api/federation/openid';
 import { config } from './config';
 import type { AppEnv } from './http/context';
 import { cors } from './http/cors';
@@ -43,10 +56,16 @@ export function buildApp(): Hono<AppEnv> {
 
   // The Client-Server API under v3, and under r0 for older clients, as Synapse serves it.
   for (const base of ['/_matrix/client/v3', '/_matrix/client/r0']) {
-    for (const section of [capabilities, register, login, account, devices, profile, accountData, filters, createRoom, membership, roomEvents, history, sync, typing, receipts, presence]) app.route(base, section);
+    for (const section of [capabilities, register, login, account, devices, profile, accountData, filters, createRoom, membership, roomEvents, history, roomSections, sync, typing, receipts, presence, e2ee, pushRules, pushers, notifications, userDirectory, voip, openid, thirdParty]) app.route(base, section);
   }
   app.route('/_matrix/client/v1', registerV1);
+  app.route('/_matrix/client/v1', loginToken);
+  app.route('/', federationOpenId);
   app.route('/_matrix/client/v1', relations);
+  app.route(DEHYDRATED_DEVICE_BASE, dehydratedDevice);
+  app.route('/_matrix/client/v1', roomSectionsV1);
+  app.route('/', media);
+  app.route('/_synapse/admin/v1', adminMedia);
 
   app.notFound(unrecognizedHandler(app));
   return app;

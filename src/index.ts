@@ -6,6 +6,7 @@ import type { Env } from './config';
 export { UserDO } from '../durable-objects/user';
 export { RateLimiterDO } from '../durable-objects/rate-limiter';
 export { RoomDO } from '../durable-objects/room';
+export { DestinationDO } from '../durable-objects/destination';
 
 const app = buildApp();
 

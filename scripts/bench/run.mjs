@@ -15,6 +15,8 @@ const coreScript = path.join(here, 'core.ts');
 /** Suites that load the server: each module exports `run({ server, baseline }) → { rows, targets }`. */
 const serverSuites = {
   accounts: () => import('./accounts.mjs'),
+  keys: () => import('./keys.mjs'),
+  media: () => import('./media.mjs'),
 };
 
 const available = [...Object.keys(serverSuites), ...(existsSync(coreScript) ? ['core'] : [])];

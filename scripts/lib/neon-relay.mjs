@@ -93,6 +93,9 @@ export function startNeonRelay({ host = '127.0.0.1', port = 0, log = false } = {
     if (req.method === 'POST' && req.url?.startsWith('/sql')) return void answerSql(req, res);
     res.writeHead(404).end();
   });
+  // Node closes idle keep-alive connections after 5 s; workerd may reuse one just then ("Network
+  // connection lost"), e.g. for the query that follows a long media upload. Outlive its idle pool.
+  server.keepAliveTimeout = 120_000;
   const wss = new WebSocketServer({ server, perMessageDeflate: false, maxPayload: 256 * 1024 * 1024 });
   const sockets = new Set();
   wss.on('connection', (ws, req) => {

@@ -16,6 +16,10 @@ export interface AppEnv {
   Variables: {
     config: Config;
     requester: Requester;
+    /** The server that sent an authenticated federation request. */
+    origin: string;
+    /** The parsed JSON body of an authenticated federation request (undefined if none). */
+    federationBody: unknown;
   };
 }
 

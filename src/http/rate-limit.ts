@@ -9,3 +9,13 @@ export async function rateLimit(c: Ctx, action: string, key: string, spec: RateS
   const wait = await ns.get(ns.idFromName(`${action}:${key}`)).take(spec);
   if (wait > 0) throw limitExceeded(wait);
 }
+
+/**
+ * Per-user limits on room actions (spec: rate-limited endpoints answer 429 M_LIMIT_EXCEEDED).
+ * `key` is the user whose bucket pays: the sender, or for invites the invitee (as Synapse's
+ * rc_invites.per_user). Server admins are exempt.
+ */
+export async function rateLimitUser(c: Ctx, action: 'messages' | 'joins' | 'invites', key = c.get('requester').userId): Promise<void> {
+  if (c.get('requester').admin) return;
+  await rateLimit(c, action, key, c.get('config').rateLimits[action]);
+}

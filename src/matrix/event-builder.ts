@@ -31,7 +31,7 @@ export interface BuildContext {
   authEvents: readonly RoomEvent[];
 }
 
-async function references(events: readonly RoomEvent[], version: RoomVersion): Promise<string[] | EventReference[]> {
+export async function references(events: readonly RoomEvent[], version: RoomVersion): Promise<string[] | EventReference[]> {
   if (version.eventIdFormat !== 'v1') return events.map((e) => e.eventId);
   return Promise.all(
     events.map(async (e): Promise<EventReference> => [e.eventId, { sha256: encodeBase64(await computeReferenceHash(e.pdu, version)) }]),

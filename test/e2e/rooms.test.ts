@@ -1,6 +1,6 @@
 // Two matrix-js-sdk clients running their normal sync loops see each other's room actions:
 // create, invite, join, message, edit, react, redact, reply in a thread, leave.
-import { EventType, RelationType, type MatrixClient } from 'matrix-js-sdk';
+import { EventType, MsgType, RelationType, type MatrixClient } from 'matrix-js-sdk';
 import { afterAll, describe, expect, it } from 'vitest';
 import { newClient, until } from './lib/clients';
 
@@ -34,9 +34,9 @@ describe('two users in a room, through matrix-js-sdk', () => {
     expect(seen.getSender()).toBe(alice.getUserId());
 
     await alice.sendEvent(roomId, EventType.RoomMessage, {
-      msgtype: 'm.text',
+      msgtype: MsgType.Text,
       body: '* hello bobby',
-      'm.new_content': { msgtype: 'm.text', body: 'hello bobby' },
+      'm.new_content': { msgtype: MsgType.Text, body: 'hello bobby' },
       'm.relates_to': { rel_type: RelationType.Replace, event_id: hello },
     });
     await until('bob sees the edit applied', () => timeline(bob, roomId).find((e) => e.getId() === hello)?.getContent().body === 'hello bobby');
@@ -52,7 +52,7 @@ describe('two users in a room, through matrix-js-sdk', () => {
     await bob.redactEvent(roomId, oops);
     await until('alice sees the redaction', () => timeline(alice, roomId).find((e) => e.getId() === oops)?.isRedacted());
 
-    const { event_id: threadReply } = await bob.sendMessage(roomId, hello, { msgtype: 'm.text', body: 'in a thread' });
+    const { event_id: threadReply } = await bob.sendMessage(roomId, hello, { msgtype: MsgType.Text, body: 'in a thread' });
     const thread = await until('alice sees the thread', () => alice.getRoom(roomId)?.getThread(hello));
     await until('the reply is in alice\'s thread', () => thread.events.some((e) => e.getId() === threadReply));
     expect(thread.events.find((e) => e.getId() === threadReply)!.getContent().body).toBe('in a thread');

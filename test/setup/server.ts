@@ -10,6 +10,8 @@ import { freePort, startLocalServer } from '../../scripts/lib/local-server.mjs';
 import { removeStaleDirs, stopChildrenAtExit } from '../../scripts/bench/lib/cleanup.mjs';
 
 const dataRoot = fileURLToPath(new URL('../../.data', import.meta.url));
+/** A TURN configuration, so that clients get credentials to check against the secret. */
+const turn = { uris: ['turn:turn.e2e.test:3478?transport=udp', 'turns:turn.e2e.test:5349?transport=tcp'], secret: `e2e-turn-${process.pid}` };
 
 export default async function setup(project: TestProject) {
   removeStaleDirs(dataRoot, 'e2e');
@@ -31,13 +33,14 @@ export default async function setup(project: TestProject) {
   let server;
   try {
     // Open registration so that clients can sign up; no rate limits to trip over between tests.
-    server = await startLocalServer({ port, dataDir, ephemeral: true, quiet: true, vars: { REGISTRATION: 'open', RATE_LIMITS: 'off' } });
+    server = await startLocalServer({ port, dataDir, ephemeral: true, quiet: true, vars: { REGISTRATION: 'open', RATE_LIMITS: 'off', TURN_URIS: turn.uris.join(','), TURN_SHARED_SECRET: turn.secret } });
   } catch (e) {
     cleanUp(); // startLocalServer has stopped what it started
     throw e;
   }
   project.provide('homeserverUrl', server.baseUrl);
   project.provide('serverName', server.serverName);
+  project.provide('turn', turn);
 
   return async () => {
     await server.stop();
@@ -49,5 +52,6 @@ declare module 'vitest' {
   export interface ProvidedContext {
     homeserverUrl: string;
     serverName: string;
+    turn: { uris: string[]; secret: string };
   }
 }

@@ -17,7 +17,8 @@ capabilities.get('/capabilities', requireAuth({ allowGuests: true }), (c) =>
       'm.set_displayname': { enabled: true },
       'm.set_avatar_url': { enabled: true },
       'm.3pid_changes': { enabled: false },
-      'm.get_login_token': { enabled: false },
+      // POST /login/get_token: open to every account but guests (they have no password for its UIA).
+      'm.get_login_token': { enabled: !c.get('requester').isGuest },
       'm.profile_fields': { enabled: true },
     },
   }),

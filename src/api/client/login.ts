@@ -1,6 +1,8 @@
 // Login, token refresh (spec: Client-Server "Login", "Refreshing access tokens").
 import { Hono } from 'hono';
 import { z } from 'zod';
+import type { Config } from '../../config';
+import type { IssuedSession } from '../../services/account/sessions';
 import { clientIp, userObject } from '../../http/auth';
 import { body } from '../../http/body';
 import type { AppEnv } from '../../http/context';
@@ -8,10 +10,11 @@ import { ErrCode, MatrixError } from '../../http/errors';
 import { rateLimit } from '../../http/rate-limit';
 import { hashToken, tokenLocalpart } from '../../services/auth/tokens';
 import { forgetUserSessions } from '../../http/session-cache';
+import { tokenLogin } from './login-token';
 
 export const login = new Hono<AppEnv>();
 
-login.get('/login', (c) => c.json({ flows: [{ type: 'm.login.password' }] }));
+login.get('/login', (c) => c.json({ flows: [{ type: 'm.login.password' }, { type: 'm.login.token', get_login_token: true }] }));
 
 const identifier = z.object({ type: z.string() }).passthrough();
 const loginBody = z.object({
@@ -51,6 +54,10 @@ function loginUserId(req: z.infer<typeof loginBody>, serverName: string): string
 login.post('/login', async (c) => {
   const cfg = c.get('config');
   const req = await body(c, loginBody);
+  if (req.type === 'm.login.token') {
+    await rateLimit(c, 'login', clientIp(c.req.raw) ?? 'unknown', cfg.rateLimits.loginAddress);
+    return c.json(loggedIn(cfg, await tokenLogin(c, req)));
+  }
   if (req.type !== 'm.login.password') throw new MatrixError(400, ErrCode.UNKNOWN, `Unknown login type ${req.type}`);
   if (typeof req.password !== 'string') throw new MatrixError(400, ErrCode.BAD_JSON, 'Missing password');
   await rateLimit(c, 'login', clientIp(c.req.raw) ?? 'unknown', cfg.rateLimits.loginAddress);
@@ -62,7 +69,13 @@ login.post('/login', async (c) => {
     withRefresh: req.refresh_token ?? false,
     tokenLifetimeMs: cfg.accessTokenLifetimeMs,
   }, cfg.rateLimits.enabled ? { attempts: cfg.rateLimits.loginAccount, failures: cfg.rateLimits.loginFailures } : null);
-  return c.json({ ...session, home_server: cfg.serverName, well_known: { 'm.homeserver': { base_url: cfg.publicBaseUrl } } });
+  return c.json(loggedIn(cfg, session));
+});
+
+const loggedIn = (cfg: Config, session: IssuedSession) => ({
+  ...session,
+  home_server: cfg.serverName,
+  well_known: { 'm.homeserver': { base_url: cfg.publicBaseUrl } },
 });
 
 login.post('/refresh', async (c) => {

@@ -2,6 +2,7 @@
 import { and, eq, inArray, ne, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { accessTokens, devices, refreshTokens, users } from '../schema';
+import { deletePushersOfDevices } from './push';
 
 export type UserRow = typeof users.$inferSelect;
 export type DeviceRow = typeof devices.$inferSelect;
@@ -76,15 +77,18 @@ export async function findRefreshToken(db: Db, tokenHash: string) {
   return row;
 }
 
-export async function upsertDevice(db: Db, row: typeof devices.$inferInsert): Promise<void> {
-  await db
+/** Creates or refreshes a device; true when it is new. */
+export async function upsertDevice(db: Db, row: typeof devices.$inferInsert): Promise<boolean> {
+  const [r] = await db
     .insert(devices)
     .values(row)
     .onConflictDoUpdate({
       target: [devices.userId, devices.deviceId],
       // An existing device keeps its name unless the client gives a new one (spec: login, device_id).
       set: row.displayName != null ? { displayName: row.displayName } : { deviceId: row.deviceId },
-    });
+    })
+    .returning({ inserted: sql<boolean>`(xmax = 0)` });
+  return r.inserted;
 }
 
 export async function listDevices(db: Db, userId: string): Promise<DeviceRow[]> {
@@ -114,6 +118,7 @@ export async function deleteDevices(db: Db, userId: string, deviceIds: string[])
     .returning({ h: accessTokens.tokenHash });
   await db.delete(refreshTokens).where(and(eq(refreshTokens.userId, userId), inArray(refreshTokens.deviceId, deviceIds)));
   await db.delete(devices).where(and(eq(devices.userId, userId), inArray(devices.deviceId, deviceIds)));
+  await deletePushersOfDevices(db, userId, deviceIds);
   return tokens.map((t) => t.h);
 }
 

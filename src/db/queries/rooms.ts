@@ -15,6 +15,7 @@ import {
   stateGroups,
 } from '../schema';
 import type { Pdu, RoomEvent } from '../../matrix/types';
+import { indexEventsForSearch } from './search';
 
 export type RoomRow = typeof rooms.$inferSelect;
 
@@ -180,6 +181,8 @@ export interface PersistInput {
   baseChainLength: number;
   batch: NewEvent[];
   extremities: string[];
+  /** Extra rows written in the same transaction once positions are known (e.g. push actions). */
+  withPositions?: (tx: Db, positions: Map<string, number>) => Promise<void>;
 }
 
 export interface PersistResult {
@@ -262,6 +265,9 @@ export async function persistEvents(db: PooledDb, input: PersistInput): Promise<
     }
     const redactedInBatch = new Map(reds.map((r) => [r.redacts, r.eventId]));
 
+    // Derived rows for full-text search (search.ts), in the same transaction as the events.
+    await indexEventsForSearch(tx, roomId, batch);
+
     // From here to commit the stream lock is held: positions become visible in order.
     await tx.execute(sql`select pg_advisory_xact_lock(${STREAM_LOCK})`);
     const pos = (await tx.execute(sql`select nextval('event_stream')::bigint as p from generate_series(1, ${batch.length})`)) as unknown as { rows: { p: string }[] };
@@ -310,6 +316,7 @@ export async function persistEvents(db: PooledDb, input: PersistInput): Promise<
         });
     }
     await tx.update(rooms).set({ currentStateGroup: group, currentChainLength: chain }).where(eq(rooms.roomId, roomId));
+    if (input.withPositions) await input.withPositions(tx as unknown as Db, new Map(batch.map((b, i) => [b.event.eventId, positions[i]])));
     return { positions, stateGroup: group, chainLength: chain };
   });
 }

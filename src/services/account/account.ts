@@ -7,6 +7,7 @@ import { burnPasswordCheck, verifyPassword } from '../auth/passwords';
 import { newDeviceId } from '../auth/tokens';
 import { deleteDevices, issueSession, localpartOf, logoutAll, type IssuedSession } from './sessions';
 import type { UserScope } from './scope';
+import { removeDirectoryEntry, updateDirectoryEntry } from '../directory/entries';
 
 export interface RegisterInput {
   passwordHash: string | null;
@@ -20,16 +21,18 @@ export interface RegisterInput {
 }
 
 export async function register(scope: UserScope, input: RegisterInput): Promise<IssuedSession | { user_id: string }> {
+  // Synapse's default: a new account's display name is its localpart.
+  const profile = { displayname: localpartOf(scope.userId) };
   const created = await q.insertUser(scope.db, {
     userId: scope.userId,
     passwordHash: input.passwordHash,
     createdTs: Date.now(),
     isGuest: input.isGuest,
     admin: input.admin ?? false,
-    // Synapse's default: a new account's display name is its localpart.
-    profile: { displayname: localpartOf(scope.userId) },
+    profile,
   });
   if (!created) throw new MatrixError(400, ErrCode.USER_IN_USE, 'User ID already taken.');
+  await updateDirectoryEntry(scope.db, scope.userId, profile);
   if (input.inhibitLogin) return { user_id: scope.userId };
   return issueSession(scope, {
     deviceId: input.deviceId ?? newDeviceId(),
@@ -83,6 +86,7 @@ export async function changePassword(scope: UserScope, passwordHash: string, log
 /** POST /account/deactivate after user-interactive auth: no login, no devices, no profile. */
 export async function deactivate(scope: UserScope): Promise<void> {
   await scope.db.update(users).set({ deactivated: true, passwordHash: null, profile: {} }).where(eq(users.userId, scope.userId));
+  await removeDirectoryEntry(scope.db, scope.userId);
   await deleteDevices(scope, await q.otherDeviceIds(scope.db, scope.userId, undefined));
   scope.sessions.clear();
 }

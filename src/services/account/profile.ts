@@ -3,6 +3,7 @@ import { ErrCode, MatrixError } from '../../matrix/errors';
 import { canonicalJson } from '../../matrix/canonical-json';
 import * as q from '../../db/queries/user-data';
 import type { UserScope } from './scope';
+import { updateDirectoryEntry } from '../directory/entries';
 
 /** The spec's ceiling for a whole profile. */
 export const MAX_PROFILE_BYTES = 64 * 1024;
@@ -15,6 +16,7 @@ export async function setField(scope: UserScope, key: string, value: unknown): P
     throw new MatrixError(400, ErrCode.PROFILE_TOO_LARGE, 'The profile would exceed 64 KiB');
   }
   await q.setProfile(scope.db, scope.userId, profile);
+  await updateDirectoryEntry(scope.db, scope.userId, profile);
   return profile;
 }
 
@@ -22,5 +24,6 @@ export async function deleteField(scope: UserScope, key: string): Promise<Record
   const profile = { ...((await q.getProfile(scope.db, scope.userId)) ?? {}) };
   delete profile[key];
   await q.setProfile(scope.db, scope.userId, profile);
+  await updateDirectoryEntry(scope.db, scope.userId, profile);
   return profile;
 }

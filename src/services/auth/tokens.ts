@@ -20,8 +20,8 @@ export function randomString(length: number, alphabet = BASE62): string {
   return out;
 }
 
-export type TokenKind = 'access' | 'refresh';
-const PREFIX: Record<TokenKind, string> = { access: 'myl_', refresh: 'myr_' };
+export type TokenKind = 'access' | 'refresh' | 'login';
+const PREFIX: Record<TokenKind, string> = { access: 'myl_', refresh: 'myr_', login: 'myt_' };
 
 /** `myl_<base64url localpart>_<32 base62 chars>`; the random part has no `_`, so it splits unambiguously. */
 export function newToken(kind: TokenKind, localpart: string): string {

@@ -102,7 +102,8 @@ async function membersOfSenders(db: Db, model: RoomModel, list: StoredEvent[], v
   return serveEvents(db, model.version, [...(await getEvents(db, ids)).values()], viewer);
 }
 
-export async function messages(db: Db, model: RoomModel, viewer: Viewer, query: MessagesQuery) {
+/** The events of a page and where the next page starts (undefined when history is exhausted). */
+async function paginate(db: Db, model: RoomModel, viewer: Viewer, query: MessagesQuery): Promise<{ events: StoredEvent[]; next?: number }> {
   const membership = model.membership(viewer.userId);
   if (membership === undefined && historyVisibilityOf(model.content('m.room.history_visibility')) !== 'world_readable') throw notMember();
   // Someone who left sees nothing after leaving.
@@ -146,11 +147,16 @@ export async function messages(db: Db, model: RoomModel, viewer: Viewer, query: 
     // A short page is the end of history, unless the limit cut it before its last event.
     if (stop || (page.length < pageLimit && (out.length < query.limit || last === page[page.length - 1]))) exhausted = true;
   }
-  const chunk = await serveEvents(db, model.version, out, viewer, { bundle: true });
-  const state = query.filter?.lazy_load_members ? await membersOfSenders(db, model, out, viewer) : [];
+  return { events: out, next: !exhausted ? cursor : undefined };
+}
+
+export async function messages(db: Db, model: RoomModel, viewer: Viewer, query: MessagesQuery) {
+  const page = await paginate(db, model, viewer, query);
+  const chunk = await serveEvents(db, model.version, page.events, viewer, { bundle: true });
+  const state = query.filter?.lazy_load_members ? await membersOfSenders(db, model, page.events, viewer) : [];
   const start = query.from ?? (query.dir === 'b' ? await latestPosition(db, model.roomId) : 0);
   const result: { start: string; end?: string; chunk: ClientEvent[]; state?: ClientEvent[] } = { start: positionToken(start), chunk };
-  if (!exhausted && cursor !== undefined) result.end = positionToken(cursor);
+  if (page.next !== undefined) result.end = positionToken(page.next);
   if (state.length) result.state = state;
   return result;
 }
@@ -171,12 +177,13 @@ export async function context(db: Db, model: RoomModel, viewer: Viewer, eventId:
   if ((await visibleTo(db, model, viewer.userId, [target])).length === 0) throw notFound();
   const before = Math.floor(limit / 2);
   const after = limit - before;
-  const b = await messages(db, model, viewer, { dir: 'b', from: target.streamPos - 1, limit: before, filter });
-  const f = await messages(db, model, viewer, { dir: 'f', from: target.streamPos, limit: after, filter });
+  const b = await paginate(db, model, viewer, { dir: 'b', from: target.streamPos - 1, limit: before, filter });
+  const f = await paginate(db, model, viewer, { dir: 'f', from: target.streamPos, limit: after, filter });
+  const lastAfter = f.events.length ? f.events[f.events.length - 1].streamPos! : target.streamPos;
   const stateAt = target.stateGroup !== null ? await stateOfGroup(db, target.stateGroup) : new Map<string, string>();
   let stateIds = [...stateAt.values()];
   if (filter?.lazy_load_members) {
-    const senders = new Set([target.pdu.sender, ...b.chunk.map((e) => e.sender), ...f.chunk.map((e) => e.sender)]);
+    const senders = new Set([target.pdu.sender, ...b.events.map((e) => e.pdu.sender), ...f.events.map((e) => e.pdu.sender)]);
     stateIds = [...stateAt].filter(([k]) => {
       const [t, s] = splitStateKey(k);
       return t !== 'm.room.member' || senders.has(s);
@@ -185,10 +192,11 @@ export async function context(db: Db, model: RoomModel, viewer: Viewer, eventId:
   const state = await serveEvents(db, model.version, [...(await getEvents(db, stateIds)).values()], viewer);
   return {
     event: (await serveEvents(db, model.version, [target], viewer, { bundle: true }))[0],
-    events_before: b.chunk,
-    events_after: f.chunk,
-    start: b.end ?? positionToken(0),
-    end: f.end ?? positionToken(target.streamPos),
+    events_before: await serveEvents(db, model.version, b.events, viewer, { bundle: true }),
+    events_after: await serveEvents(db, model.version, f.events, viewer, { bundle: true }),
+    // Paginating on from either token continues exactly where these events stop.
+    start: positionToken(b.next ?? 0),
+    end: positionToken(f.next ?? lastAfter),
     state,
   };
 }

@@ -3,6 +3,8 @@
 import { accountDataSince } from '../../db/queries/user-data';
 import { presenceSince } from '../../db/queries/presence';
 import { ackAndReadToDevice, membershipsAndHeads, receiptsSince, roomMates } from '../../db/queries/sync';
+import { unreadCountsForRooms } from '../../db/queries/push';
+import { defaultPushRulesContent } from '../push/rules';
 import { matchesFilter } from '../../matrix/event-filter';
 import { presenceContent } from '../../matrix/presence';
 import type { JsonObject } from '../../matrix/types';
@@ -28,7 +30,6 @@ export interface SyncResponse {
 export interface SyncExtensions {
   deviceLists?(ctx: SyncContext): Promise<{ changed: string[]; left: string[] }>;
   keyCounts?(ctx: SyncContext): Promise<{ otk: Record<string, number>; fallback: string[] }>;
-  unreadCounts?(ctx: SyncContext, roomId: string): Promise<Pick<import('./room-section').JoinedRoom, 'unread_notifications' | 'unread_thread_notifications'>>;
 }
 
 export interface SyncOutcome {
@@ -60,6 +61,7 @@ export async function computeSync(base: Omit<SyncContext, 'upto'>, typingSerial:
 
   const joinedIds = rows.filter((r) => r.membership === 'join').map((r) => r.roomId);
   const receipts = await receiptsSince(db, joinedIds, userId, afterM, upto.m);
+  const unread = await unreadCountsForRooms(db, userId, joinedIds, base.filter.room?.timeline?.unread_thread_notifications === true);
   const ephemeralFilter = base.filter.room?.ephemeral;
   const roomAccountFilter = base.filter.room?.account_data;
 
@@ -82,7 +84,7 @@ export async function computeSync(base: Omit<SyncContext, 'upto'>, typingSerial:
       }
     }
     const accountDataEvents = (roomAccountData.get(roomId) ?? []).filter((a) => matchesFilter(roomAccountFilter, { type: a.type, sender: userId, content: a.content }));
-    const counts = joined && ext.unreadCounts ? await ext.unreadCounts(ctx, roomId) : undefined;
+    const counts = joined ? unread.get(roomId) : undefined;
     return {
       accountData: accountDataEvents,
       ephemeral: ephemeral.filter((x) => matchesFilter(ephemeralFilter, { type: x.type, sender: userId, content: x.content })),
@@ -101,6 +103,10 @@ export async function computeSync(base: Omit<SyncContext, 'upto'>, typingSerial:
   }
   if (Object.keys(roomsOut).length) response.rooms = roomsOut;
 
+  // A user who never changed a push rule still has the default ruleset (spec: m.push_rules).
+  if (afterM === 0 && !accountData.some((a) => a.roomId === '' && a.type === 'm.push_rules')) {
+    accountData.push({ roomId: '', type: 'm.push_rules', content: defaultPushRulesContent(userId) as unknown as JsonObject });
+  }
   const globalData = accountData.filter((a) => a.roomId === '' && matchesFilter(base.filter.account_data, { type: a.type, sender: userId, content: a.content }));
   if (globalData.length) {
     response.account_data = { events: globalData.map((a) => ({ type: a.type, content: a.content })) };

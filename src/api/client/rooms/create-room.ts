@@ -8,6 +8,7 @@ import { requireAuth, roomObject } from '../../../http/auth';
 import { body } from '../../../http/body';
 import type { AppEnv } from '../../../http/context';
 import { ErrCode, MatrixError } from '../../../http/errors';
+import { rateLimitUser } from '../../../http/rate-limit';
 import { checkRoomAlias, checkUserId } from '../../../matrix/ids';
 import { serverSigningKey } from '../../../services/federation/server-key';
 import { planRoom } from '../../../services/rooms/create-room';
@@ -34,6 +35,7 @@ createRoom.post('/createRoom', requireAuth(), async (c) => {
   const r = c.get('requester');
   const { serverName } = c.get('config');
   const req = await body(c, createRoomBody, { emptyAsObject: true });
+  await rateLimitUser(c, 'messages'); // as Synapse, a room creation takes from the message bucket
   if (req.invite_3pid?.length) throw new MatrixError(400, ErrCode.INVALID_PARAM, 'Third-party invites are not supported by this server');
   for (const u of req.invite ?? []) {
     if (checkUserId(u) !== null) throw new MatrixError(400, ErrCode.INVALID_PARAM, `Invalid user id to invite: ${u}`);

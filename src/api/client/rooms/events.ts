@@ -6,8 +6,11 @@ import { requireAuth, roomObject } from '../../../http/auth';
 import { jsonObject, body } from '../../../http/body';
 import type { AppEnv, Ctx } from '../../../http/context';
 import { ErrCode, MatrixError } from '../../../http/errors';
+import { rateLimitUser } from '../../../http/rate-limit';
 import { checkEventId, checkRoomId, checkUserId } from '../../../matrix/ids';
 import type { Intent, Txn } from '../../../services/rooms/intents';
+import { httpDb } from '../../../db/client';
+import { checkCanonicalAlias } from '../../../services/rooms/canonical-alias';
 
 export const roomEvents = new Hono<AppEnv>();
 
@@ -33,6 +36,7 @@ function txnOf(c: Ctx, scope: string): Txn {
 const viewerOf = (c: Ctx) => ({ userId: c.get('requester').userId, deviceId: c.get('requester').deviceId });
 
 async function submit(c: Ctx, roomId: string, intent: Intent) {
+  await rateLimitUser(c, 'messages');
   return roomObject(c.env, roomId).submit(roomId, intent);
 }
 
@@ -83,21 +87,27 @@ async function putState(c: Ctx) {
     const { membership: _m, reason, ...extra } = content;
     intent = { kind: 'membership', sender, target: stateKey, action, reason: typeof reason === 'string' ? reason : undefined, extra, profile: extra };
   } else {
+    if (type === 'm.room.canonical_alias') await checkCanonicalAlias(httpDb(c.env), roomId, stateKey, content);
     intent = { kind: 'event', sender, type, content, stateKey };
   }
   const { eventId } = await submit(c, roomId, intent);
   return c.json({ event_id: eventId });
 }
 
+// The empty state key is written with or without a trailing slash (clients send both).
 roomEvents.put('/rooms/:roomId/state/:eventType/:stateKey?', requireAuth(), putState);
+roomEvents.put('/rooms/:roomId/state/:eventType/', requireAuth(), putState);
 
-roomEvents.get('/rooms/:roomId/state/:eventType/:stateKey?', requireAuth({ allowGuests: true }), async (c) => {
+async function getStateEvent(c: Ctx) {
   const roomId = roomIdParam(c);
   const event = await roomObject(c.env, roomId).stateEvent(roomId, viewerOf(c), eventType(c), c.req.param('stateKey') ?? '');
   const format = c.req.query('format') ?? 'content';
   if (format !== 'content' && format !== 'event') throw new MatrixError(400, ErrCode.INVALID_PARAM, 'format must be "content" or "event"');
   return c.json(format === 'event' ? event : event.content);
-});
+}
+
+roomEvents.get('/rooms/:roomId/state/:eventType/:stateKey?', requireAuth({ allowGuests: true }), getStateEvent);
+roomEvents.get('/rooms/:roomId/state/:eventType/', requireAuth({ allowGuests: true }), getStateEvent);
 
 roomEvents.get('/rooms/:roomId/state', requireAuth({ allowGuests: true }), async (c) => {
   const roomId = roomIdParam(c);

@@ -12,6 +12,7 @@ import { requireAuth, roomObject } from '../../../http/auth';
 import { body } from '../../../http/body';
 import type { AppEnv, Ctx } from '../../../http/context';
 import { ErrCode, MatrixError } from '../../../http/errors';
+import { rateLimitUser } from '../../../http/rate-limit';
 import { checkRoomAlias, checkRoomId, checkUserId, serverNameOf } from '../../../matrix/ids';
 import type { Intent } from '../../../services/rooms/intents';
 
@@ -59,6 +60,7 @@ async function profileOf(c: Ctx, userId: string) {
 async function join(c: Ctx, roomId: string) {
   const r = c.get('requester');
   const req = await body(c, reasonBody, { emptyAsObject: true });
+  await rateLimitUser(c, 'joins');
   const rooms = roomObject(c.env, roomId);
   try {
     await rooms.info(roomId, r.userId);
@@ -87,6 +89,7 @@ membership.post('/rooms/:roomId/invite', requireAuth(), async (c) => {
   const raw = await body(c, z.object({ user_id: z.string().optional(), reason: z.string().optional() }).passthrough());
   if (raw.user_id === undefined) throw new MatrixError(400, ErrCode.INVALID_PARAM, 'Third-party invites are not supported by this server');
   const target = checkTarget(c, raw.user_id);
+  await rateLimitUser(c, 'invites', target);
   await submit(c, roomId, { kind: 'membership', sender: r.userId, target, action: 'invite', reason: raw.reason, profile: await profileOf(c, target) });
   return c.json({});
 });

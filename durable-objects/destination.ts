@@ -1,0 +1,116 @@
+// DestinationDO: the federation sender for one remote server (addressed by idFromName(serverName)).
+// PDUs and EDUs wait in the object's own SQLite storage, so nothing is lost when the object is
+// evicted or the remote is down for a day; one transaction is in flight at a time, with at most
+// 50 PDUs and 100 EDUs; failures back off exponentially through the object's alarm.
+import { DurableObject } from 'cloudflare:workers';
+import type { Env } from '../src/config';
+import { config } from '../src/config';
+import { federationRequest, RemoteError } from '../src/services/federation/client';
+
+const MAX_PDUS = 50;
+const MAX_EDUS = 100;
+const FIRST_BACKOFF_MS = 2_000;
+const MAX_BACKOFF_MS = 60 * 60_000;
+
+export interface OutgoingItem {
+  kind: 'pdu' | 'edu';
+  body: Record<string, unknown>;
+  /** EDUs that are worthless later (typing) are dropped once this time has passed. */
+  expiresTs?: number;
+}
+
+export class DestinationDO extends DurableObject<Env> {
+  #sql: SqlStorage;
+  #sending = false;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#sql = ctx.storage.sql;
+    this.#sql.exec(`create table if not exists queue (seq integer primary key autoincrement, kind text not null, body text not null, expires_ts integer)`);
+    this.#sql.exec(`create table if not exists meta (k text primary key, v text not null)`);
+  }
+
+  #meta(k: string): string | undefined {
+    return this.#sql.exec<{ v: string }>('select v from meta where k = ?', k).toArray()[0]?.v;
+  }
+  #setMeta(k: string, v: string | undefined): void {
+    if (v === undefined) this.#sql.exec('delete from meta where k = ?', k);
+    else this.#sql.exec('insert into meta (k, v) values (?, ?) on conflict (k) do update set v = excluded.v', k, v);
+  }
+
+  /** Queues items for `destination` and starts sending unless a backoff is running. */
+  async enqueue(destination: string, items: OutgoingItem[]): Promise<void> {
+    this.#setMeta('destination', destination);
+    for (const it of items) this.#sql.exec('insert into queue (kind, body, expires_ts) values (?, ?, ?)', it.kind, JSON.stringify(it.body), it.expiresTs ?? null);
+    if (this.#meta('retry_at') === undefined) await this.ctx.storage.setAlarm(Date.now());
+  }
+
+  /** Sends everything queued now, ignoring any backoff (e.g. the remote told us it is back). */
+  async flush(): Promise<void> {
+    this.#setMeta('retry_at', undefined);
+    await this.ctx.storage.setAlarm(Date.now());
+  }
+
+  /** How many items wait (for tests and operators). */
+  pending(): number {
+    return this.#sql.exec<{ n: number }>('select count(*) as n from queue').one().n;
+  }
+
+  override async alarm(): Promise<void> {
+    if (this.#sending) return;
+    this.#sending = true;
+    try {
+      while (await this.#sendOne()) {
+        // keep going while transactions succeed and items remain
+      }
+    } finally {
+      this.#sending = false;
+    }
+  }
+
+  /** One transaction; true if it went through and more may be waiting. */
+  async #sendOne(): Promise<boolean> {
+    const destination = this.#meta('destination');
+    if (!destination) return false;
+    const now = Date.now();
+    this.#sql.exec('delete from queue where expires_ts is not null and expires_ts < ?', now);
+    const pdus = this.#sql.exec<{ seq: number; body: string }>("select seq, body from queue where kind = 'pdu' order by seq limit ?", MAX_PDUS).toArray();
+    const edus = this.#sql.exec<{ seq: number; body: string }>("select seq, body from queue where kind = 'edu' order by seq limit ?", MAX_EDUS).toArray();
+    if (pdus.length === 0 && edus.length === 0) {
+      this.#setMeta('txn', undefined);
+      return false;
+    }
+    // A retried transaction keeps its id, so the receiver can recognise it (spec: idempotent txns).
+    let txn = this.#meta('txn');
+    if (!txn) {
+      txn = `${now}_${pdus[0]?.seq ?? edus[0].seq}`;
+      this.#setMeta('txn', txn);
+    }
+    const body = {
+      origin: config(this.env).serverName,
+      origin_server_ts: now,
+      pdus: pdus.map((p) => JSON.parse(p.body)),
+      edus: edus.map((e) => JSON.parse(e.body)),
+    };
+    try {
+      await federationRequest(this.env, destination, 'PUT', `/_matrix/federation/v1/send/${encodeURIComponent(txn)}`, body);
+    } catch (e) {
+      const backoff = Math.min(Number(this.#meta('backoff_ms') ?? FIRST_BACKOFF_MS / 2) * 2, MAX_BACKOFF_MS);
+      this.#setMeta('backoff_ms', String(backoff));
+      this.#setMeta('retry_at', String(now + backoff));
+      const why = e instanceof RemoteError ? `${e.status} ${e.body?.errcode ?? ''}` : String(e);
+      console.warn(`[federation] sending to ${destination} failed (${why}); retrying in ${backoff} ms`);
+      await this.ctx.storage.setAlarm(now + backoff);
+      return false;
+    }
+    const sent = [...pdus, ...edus].map((r) => r.seq);
+    for (let i = 0; i < sent.length; i += 100) {
+      const chunk = sent.slice(i, i + 100);
+      this.#sql.exec(`delete from queue where seq in (${chunk.map(() => '?').join(',')})`, ...chunk);
+    }
+    this.#setMeta('txn', undefined);
+    this.#setMeta('backoff_ms', undefined);
+    this.#setMeta('retry_at', undefined);
+    return true;
+  }
+}

@@ -1,0 +1,100 @@
+// End-to-end encryption key management (spec: "Key management API" and "Cross-signing"):
+// /keys/upload, /keys/query, /keys/claim, /keys/changes, /keys/device_signing/upload and
+// /keys/signatures/upload. Local users only: a remote user's keys need federation, which this
+// server does not have yet, so their servers are reported in `failures`.
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { requireAuth, userObject } from '../../http/auth';
+import { body, jsonObject } from '../../http/body';
+import type { AppEnv, Ctx } from '../../http/context';
+import { badJson, missingParam } from '../../http/errors';
+import { checkUserId, serverNameOf } from '../../matrix/ids';
+import { finishUia, requireUia } from '../../services/auth/uia';
+import { parseSyncToken } from '../../services/sync/token';
+
+export const e2eKeys = new Hono<AppEnv>();
+
+/** What a client is told about a server whose users' keys cannot be fetched. */
+const UNREACHABLE = { status: 503, message: 'Federation is not available on this server' };
+
+/** Splits user ids into this server's and other servers' (the latter as failures); drops invalid ones. */
+function byServer<T>(c: Ctx, entries: [string, T][]): { local: [string, T][]; failures: Record<string, typeof UNREACHABLE> } {
+  const own = c.get('config').serverName;
+  const local: [string, T][] = [];
+  const failures: Record<string, typeof UNREACHABLE> = {};
+  for (const [userId, value] of entries) {
+    // As Synapse: an invalid user id is like a user without keys, not an error.
+    if (checkUserId(userId) !== null) continue;
+    const server = serverNameOf(userId)!;
+    if (server === own) local.push([userId, value]);
+    else failures[server] = UNREACHABLE;
+  }
+  return { local, failures };
+}
+
+e2eKeys.post('/keys/upload', requireAuth({ allowGuests: true }), async (c) => {
+  const r = c.get('requester');
+  const req = await jsonObject(c);
+  if (req.device_keys === null) throw badJson("'device_keys' must be an object when present");
+  const input = { device_keys: req.device_keys, one_time_keys: req.one_time_keys ?? undefined, fallback_keys: req.fallback_keys ?? undefined };
+  return c.json(await userObject(c.env, r.userId).uploadKeys(r.userId, r.deviceId, input));
+});
+
+const queryBody = z.object({
+  device_keys: z.record(z.string(), z.array(z.string())),
+  timeout: z.number().int().optional(),
+});
+
+e2eKeys.post('/keys/query', requireAuth({ allowGuests: true }), async (c) => {
+  const r = c.get('requester');
+  const req = await body(c, queryBody);
+  const { local, failures } = byServer(c, Object.entries(req.device_keys));
+  const result = await userObject(c.env, r.userId).queryKeys(r.userId, local);
+  return c.json({ ...result, failures });
+});
+
+const claimBody = z.object({
+  one_time_keys: z.record(z.string(), z.record(z.string(), z.string())),
+  timeout: z.number().int().optional(),
+});
+
+e2eKeys.post('/keys/claim', requireAuth({ allowGuests: true }), async (c) => {
+  const r = c.get('requester');
+  const req = await body(c, claimBody);
+  const { local, failures } = byServer(c, Object.entries(req.one_time_keys));
+  const wanted = local.flatMap(([userId, devices]) => Object.entries(devices).map(([deviceId, algorithm]) => ({ userId, deviceId, algorithm })));
+  const oneTimeKeys = wanted.length ? await userObject(c.env, r.userId).claimKeys(r.userId, wanted) : {};
+  return c.json({ one_time_keys: oneTimeKeys, failures });
+});
+
+e2eKeys.get('/keys/changes', requireAuth({ allowGuests: true }), async (c) => {
+  const r = c.get('requester');
+  const from = c.req.query('from');
+  const to = c.req.query('to');
+  if (from === undefined) throw missingParam("Missing 'from' parameter");
+  if (to === undefined) throw missingParam("Missing 'to' parameter");
+  const f = parseSyncToken(from);
+  const t = parseSyncToken(to);
+  return c.json(await userObject(c.env, r.userId).keyChanges(r.userId, { e: f.e, m: f.m }, { e: t.e, m: t.m }));
+});
+
+e2eKeys.post('/keys/device_signing/upload', requireAuth(), async (c) => {
+  const r = c.get('requester');
+  const req = await jsonObject(c);
+  const upload = { master_key: req.master_key, self_signing_key: req.self_signing_key, user_signing_key: req.user_signing_key };
+  const user = userObject(c.env, r.userId);
+  // Replacing existing keys needs the password; setting them up, or sending the same keys again, does not.
+  const first = await user.uploadCrossSigningKeys(r.userId, upload, false);
+  if (first.needsAuth) {
+    const spec = { operation: 'POST /keys/device_signing/upload', flows: [['m.login.password' as const]], userId: r.userId, serverName: c.get('config').serverName };
+    const uia = await requireUia(c.env, spec, req.auth);
+    await user.uploadCrossSigningKeys(r.userId, upload, true);
+    await finishUia(c.env, uia.sessionId);
+  }
+  return c.json({});
+});
+
+e2eKeys.post('/keys/signatures/upload', requireAuth({ allowGuests: true }), async (c) => {
+  const r = c.get('requester');
+  return c.json(await userObject(c.env, r.userId).uploadSignatures(r.userId, await jsonObject(c)));
+});

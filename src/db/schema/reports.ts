@@ -1,0 +1,16 @@
+// Reports of rooms and events (spec: client-server "Reporting content"), kept for moderators.
+import { bigint, bigserial, index, pgTable, text } from 'drizzle-orm/pg-core';
+
+export const reports = pgTable(
+  'reports',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    roomId: text('room_id').notNull(),
+    /** Null for a report of the whole room. */
+    eventId: text('event_id'),
+    reporter: text('reporter').notNull(),
+    reason: text('reason'),
+    receivedTs: bigint('received_ts', { mode: 'number' }).notNull(),
+  },
+  (t) => [index('reports_room').on(t.roomId, t.receivedTs)],
+);

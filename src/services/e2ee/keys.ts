@@ -1,0 +1,130 @@
+// Key distribution (spec: "Key management API"): /keys/upload in the key owner's object;
+// /keys/query, /keys/claim and /keys/changes in the requester's (reads, and claims that the
+// database itself keeps from handing out a key twice).
+import type { Db } from '../../db/client';
+import * as q from '../../db/queries/e2ee';
+import { ErrCode, MatrixError, invalidParam } from '../../matrix/errors';
+import type { UserScope } from '../account/scope';
+import { announceDeviceListChange, deviceListChanges, type StreamPoint } from './device-lists';
+import { checkDeviceKeys, parseKeyMap, sameKey, signedPart, withSignatures, type Json } from './shapes';
+
+export interface UploadInput {
+  device_keys?: unknown;
+  one_time_keys?: unknown;
+  fallback_keys?: unknown;
+}
+
+/**
+ * POST /keys/upload for the requester's device, in one transaction. Device keys are set once:
+ * the same keys again are accepted, different ones for the same device are refused.
+ */
+export async function uploadKeys(scope: UserScope, deviceId: string, input: UploadInput): Promise<{ one_time_key_counts: Record<string, number> }> {
+  const { userId } = scope;
+  const deviceKeys = input.device_keys === undefined ? undefined : await checkDeviceKeys(input.device_keys, userId, deviceId);
+  const oneTime = parseKeyMap(input.one_time_keys, 'one_time_keys');
+  const fallback = parseKeyMap(input.fallback_keys, 'fallback_keys');
+  const perAlgorithm = new Set<string>();
+  for (const k of fallback) {
+    if (perAlgorithm.has(k.algorithm)) throw new MatrixError(400, ErrCode.INVALID_PARAM, `More than one fallback key for ${k.algorithm}`);
+    perAlgorithm.add(k.algorithm);
+  }
+
+  const changedAt = await scope.db.transaction(async (tx) => {
+    if (!(await q.deviceExists(tx, userId, deviceId))) throw new MatrixError(401, ErrCode.UNKNOWN_TOKEN, 'This device was deleted', { soft_logout: false });
+    let newDeviceKeys = false;
+    if (deviceKeys !== undefined) {
+      const stored = await q.deviceKeysForUpdate(tx, userId, deviceId);
+      if (stored === undefined) {
+        await q.insertDeviceKeys(tx, userId, deviceId, deviceKeys);
+        newDeviceKeys = true;
+      } else if (signedPart(JSON.parse(stored) as Json) !== signedPart(JSON.parse(deviceKeys) as Json)) {
+        throw new MatrixError(400, ErrCode.INVALID_PARAM, 'This device already has different identity keys; a new device needs a new device id');
+      }
+    }
+
+    if (oneTime.length) {
+      const existing = await q.existingOneTimeKeys(tx, userId, deviceId, oneTime.map((k) => [k.algorithm, k.keyId]));
+      const fresh = [];
+      for (const k of oneTime) {
+        const old = existing.get(`${k.algorithm}:${k.keyId}`);
+        if (old === undefined) fresh.push({ userId, deviceId, algorithm: k.algorithm, keyId: k.keyId, keyJson: k.json });
+        else if (!sameKey(old, k.value)) throw new MatrixError(400, ErrCode.INVALID_PARAM, `One-time key ${k.algorithm}:${k.keyId} already exists with another value`);
+      }
+      await q.insertOneTimeKeys(tx, fresh);
+    }
+
+    if (fallback.length) {
+      const current = await q.fallbackKeys(tx, userId, deviceId);
+      for (const k of fallback) {
+        const old = current.get(k.algorithm);
+        // The same key again must not make a used key unused.
+        if (old && old.keyId === k.keyId && old.keyJson === k.json) continue;
+        await q.putFallbackKey(tx, { userId, deviceId, algorithm: k.algorithm, keyId: k.keyId, keyJson: k.json });
+      }
+    }
+    return newDeviceKeys ? q.insertDeviceListChange(tx, userId) : undefined;
+  });
+  if (changedAt !== undefined) await announceDeviceListChange(scope, changedAt);
+  return { one_time_key_counts: await q.oneTimeKeyCounts(scope.db, userId, deviceId) };
+}
+
+export interface KeysQueryResult {
+  device_keys: Record<string, Record<string, Json>>;
+  master_keys: Record<string, Json>;
+  self_signing_keys: Record<string, Json>;
+  user_signing_keys: Record<string, Json>;
+}
+
+/**
+ * The keys of local users for POST /keys/query: `query` maps a user to the devices asked for
+ * (none: all). Every asked user appears in device_keys, with no devices when they have none.
+ */
+export async function queryKeys(db: Db, requester: string, query: Map<string, string[]>): Promise<KeysQueryResult> {
+  const allOf: string[] = [];
+  const pairs: [string, string][] = [];
+  for (const [user, deviceIds] of query) {
+    if (deviceIds.length === 0) allOf.push(user);
+    else for (const d of new Set(deviceIds)) pairs.push([user, d]);
+  }
+  const rows = await q.keysForQuery(db, requester, allOf, pairs);
+
+  const sigs = new Map<string, q.SignatureRow[]>();
+  for (const s of rows.signatures) {
+    const key = `${s.targetUserId}\u0000${s.targetKeyId}`;
+    const list = sigs.get(key);
+    if (list) list.push(s);
+    else sigs.set(key, [s]);
+  }
+  const signed = (obj: Json, userId: string, keyId: string) => withSignatures(obj, sigs.get(`${userId}\u0000${keyId}`) ?? []);
+
+  const out: KeysQueryResult = { device_keys: {}, master_keys: {}, self_signing_keys: {}, user_signing_keys: {} };
+  for (const user of query.keys()) out.device_keys[user] = {};
+  for (const d of rows.devices) {
+    const keys = signed(JSON.parse(d.keyJson) as Json, d.userId, d.deviceId);
+    keys.unsigned = d.displayName === null ? {} : { device_display_name: d.displayName };
+    out.device_keys[d.userId][d.deviceId] = keys;
+  }
+  for (const x of rows.crossSigning) {
+    const key = JSON.parse(x.keyJson) as Json;
+    if (x.keyType === 'master') out.master_keys[x.userId] = signed(key, x.userId, x.publicKey);
+    else if (x.keyType === 'self_signing') out.self_signing_keys[x.userId] = key;
+    else if (x.userId === requester) out.user_signing_keys[x.userId] = key;
+  }
+  return out;
+}
+
+/**
+ * POST /keys/claim for local users' devices: user → device → key id → key. One statement claims
+ * them all; the database guarantees that no key is handed out twice (see q.claimKeys).
+ */
+export async function claimKeys(db: Db, wanted: { userId: string; deviceId: string; algorithm: string }[]): Promise<Record<string, Record<string, Record<string, unknown>>>> {
+  const out: Record<string, Record<string, Record<string, unknown>>> = {};
+  for (const k of await q.claimKeys(db, wanted)) ((out[k.userId] ??= {})[k.deviceId] ??= {})[`${k.algorithm}:${k.keyId}`] = JSON.parse(k.keyJson);
+  return out;
+}
+
+/** GET /keys/changes: the same answer /sync gives in device_lists between the two tokens. */
+export function keyChanges(db: Db, userId: string, from: StreamPoint, to: StreamPoint) {
+  if (from.e > to.e || from.m > to.m) throw invalidParam("'from' is after 'to'");
+  return deviceListChanges(db, userId, from, to);
+}
