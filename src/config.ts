@@ -42,6 +42,8 @@ export interface Env {
   TURN_ALLOW_GUESTS?: string;
   ACCESS_TOKEN_LIFETIME_MS?: string;
   MAX_REQUEST_BYTES?: string;
+  /** PBKDF2 iterations for new password hashes (default and maximum in Workers: 100000). */
+  PASSWORD_HASH_ITERATIONS?: string;
   /** Development only: `serverName=baseUrl` pairs that replace server discovery (and restrict it to them). */
   FEDERATION_RESOLVE?: string;
   /** Largest upload in bytes (also what /media/config reports). */
@@ -85,6 +87,7 @@ export interface Config {
   /** Lifetime of access tokens issued with a refresh token (clients that opt in to refresh). */
   accessTokenLifetimeMs: number;
   maxRequestBytes: number;
+  passwordIterations: number;
   /** Federation bodies (transactions of up to 50 PDUs of 64 KiB and 100 EDUs) are larger. */
   maxFederationBytes: number;
   media: {
@@ -189,6 +192,7 @@ export function config(env: Env): Config {
     turn: turn(env),
     accessTokenLifetimeMs: positiveInt('ACCESS_TOKEN_LIFETIME_MS', env.ACCESS_TOKEN_LIFETIME_MS, 5 * 60_000),
     maxRequestBytes: positiveInt('MAX_REQUEST_BYTES', env.MAX_REQUEST_BYTES, 1024 * 1024),
+    passwordIterations: Math.min(100_000, positiveInt('PASSWORD_HASH_ITERATIONS', env.PASSWORD_HASH_ITERATIONS, 100_000)),
     maxFederationBytes: 8 * 1024 * 1024,
     media: {
       // 50 MiB as in Synapse; R2 and Workers take up to 100 MB in one request.

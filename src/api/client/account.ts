@@ -42,7 +42,7 @@ account.post('/account/password', requireAuth(), async (c) => {
   const req = await body(c, passwordBody);
   checkNewPassword(req.new_password);
   const uia = await requireUia(c.env, { operation: 'POST /account/password', flows: [['m.login.password']], userId: r.userId, serverName: c.get('config').serverName }, req.auth);
-  await userObject(c.env, r.userId).changePassword(r.userId, await hashPassword(req.new_password), req.logout_devices ?? true, r.deviceId);
+  await userObject(c.env, r.userId).changePassword(r.userId, await hashPassword(req.new_password, c.get('config').passwordIterations), req.logout_devices ?? true, r.deviceId);
   forgetUserSessions(r.userId);
   await finishUia(c.env, uia.sessionId);
   return c.json({});

@@ -58,7 +58,7 @@ register.post('/register', async (c) => {
 
   userId ??= `@${await nextGeneratedLocalpartNumber(httpDb(c.env))}:${cfg.serverName}`;
   const result = await userObject(c.env, userId).register(userId, {
-    passwordHash: await hashPassword(req.password),
+    passwordHash: await hashPassword(req.password, cfg.passwordIterations),
     isGuest: false,
     deviceId: req.device_id,
     initialDeviceDisplayName: req.initial_device_display_name,

@@ -4,10 +4,9 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db, PooledDb } from '../client';
 import { eventEdges, events, forwardExtremities, redactions, roomMemberships, roomState, rooms, stateGroupEntries, stateGroups } from '../schema';
-import { MAX_CHAIN_LENGTH } from './rooms';
+import { assignStreamPositions, MAX_CHAIN_LENGTH } from './rooms';
 import type { RoomEvent } from '../../matrix/types';
 
-const STREAM_LOCK = 0x6d79656c;
 type Tx = Parameters<Parameters<PooledDb['transaction']>[0]>[0];
 
 function split(key: string): [string, string] {
@@ -99,7 +98,7 @@ export async function persistFederatedEvent(db: PooledDb, input: FederatedEventI
     await tx.insert(eventEdges).values(prevIds(event).map((p) => ({ eventId: event.eventId, prevEventId: p, roomId }))).onConflictDoNothing();
     if (input.redacts && accepted) {
       await tx.insert(redactions).values({ eventId: event.eventId, redacts: input.redacts, roomId }).onConflictDoNothing();
-      await tx.update(events).set({ redactedBy: event.eventId }).where(and(eq(events.eventId, input.redacts), sql`${events.redactedBy} is null`));
+      await tx.update(events).set({ redactedBy: event.eventId }).where(and(eq(events.eventId, input.redacts), eq(events.roomId, roomId), sql`${events.redactedBy} is null`));
     }
 
     let currentGroup: { id: number; chainLength: number } | undefined;
@@ -121,18 +120,12 @@ export async function persistFederatedEvent(db: PooledDb, input: FederatedEventI
       }
     }
 
-    let streamPos: number | null = null;
-    if (accepted) {
-      await tx.execute(sql`select pg_advisory_xact_lock(${STREAM_LOCK})`);
-      const r = (await tx.execute(sql`select nextval('event_stream')::bigint as p`)) as unknown as { rows: { p: string }[] };
-      streamPos = Number(r.rows[0].p);
-    }
     await tx
       .insert(events)
       .values({
         eventId: event.eventId,
         roomId,
-        streamPos,
+        streamPos: null,
         depth: pdu.depth,
         type: pdu.type,
         stateKey: pdu.state_key ?? null,
@@ -150,19 +143,28 @@ export async function persistFederatedEvent(db: PooledDb, input: FederatedEventI
       .onConflictDoUpdate({
         // An event first stored as an outlier joins the graph now.
         target: events.eventId,
-        set: { streamPos, stateGroup: group.id, outlier: false, rejected: input.rejected ?? null, softFailed: input.softFailed ?? false },
+        set: { stateGroup: group.id, outlier: false, rejected: input.rejected ?? null, softFailed: input.softFailed ?? false },
       });
     if (accepted && input.memberChanges?.length) {
       await tx
         .insert(roomMemberships)
-        .values(input.memberChanges.map((m) => ({ roomId, userId: m.userId, membership: m.membership, eventId: m.eventId, sender: m.sender, streamPos: streamPos!, local: m.local, forgotten: false })))
+        .values(input.memberChanges.map((m) => ({ roomId, userId: m.userId, membership: m.membership, eventId: m.eventId, sender: m.sender, streamPos: 0, local: m.local, forgotten: false })))
         .onConflictDoUpdate({
           target: [roomMemberships.roomId, roomMemberships.userId],
           set: { membership: sql`excluded.membership`, eventId: sql`excluded.event_id`, sender: sql`excluded.sender`, streamPos: sql`excluded.stream_pos`, forgotten: false },
         });
     }
-    if (accepted && input.withPosition) await input.withPosition(tx as unknown as Db, streamPos!);
+    if (accepted && input.withPosition) await input.withPosition(tx as unknown as Db, 0);
     if (currentGroup) await tx.update(rooms).set({ currentStateGroup: currentGroup.id, currentChainLength: currentGroup.chainLength }).where(eq(rooms.roomId, roomId));
+    // Last: the position, with the stream lock held only for this statement and the commit.
+    // Member changes that a resolution brought in carry the new event's position too.
+    let streamPos: number | null = null;
+    if (accepted) {
+      [streamPos] = await assignStreamPositions(tx, roomId, [event.eventId]);
+      if (input.memberChanges?.length) {
+        await tx.update(roomMemberships).set({ streamPos }).where(and(eq(roomMemberships.roomId, roomId), inArray(roomMemberships.eventId, input.memberChanges.map((m) => m.eventId))));
+      }
+    }
     return { streamPos, stateGroup: group.id };
   });
 }

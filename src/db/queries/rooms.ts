@@ -192,6 +192,27 @@ export interface PersistResult {
 }
 
 /** Writes a batch of accepted events atomically; positions are allocated in commit order. */
+/**
+ * Gives the events (already inserted without positions) their stream positions, with the
+ * memberships and notification counts that carry them, in ONE statement that also takes the
+ * stream lock: from here to commit nothing else runs, so the lock is held for one round trip
+ * and the commit. Positions are assigned in the order of `eventIds`.
+ */
+export async function assignStreamPositions(tx: Pick<Db, 'execute'>, roomId: string, eventIds: string[]): Promise<number[]> {
+  const r = (await tx.execute(sql`
+    with l as materialized (select pg_advisory_xact_lock(${STREAM_LOCK}) as locked),
+    raw as materialized (select nextval('event_stream')::bigint as pos from l, generate_series(1, ${eventIds.length})),
+    p as materialized (
+      select ids.id, r.pos, ids.ord from (select pos, row_number() over (order by pos) as ord from raw) r
+      join unnest(${sql.param(eventIds)}::text[]) with ordinality as ids(id, ord) on ids.ord = r.ord),
+    e as (update events set stream_pos = p.pos from p where events.event_id = p.id returning 1),
+    m as (update room_memberships set stream_pos = p.pos from p where room_memberships.room_id = ${roomId} and room_memberships.event_id = p.id returning 1),
+    a as (update event_push_actions set stream_pos = p.pos from p where event_push_actions.event_id = p.id returning 1)
+    select p.id, p.pos from p order by p.ord`)) as unknown as { rows: { id: string; pos: string }[] };
+  return r.rows.map((x) => Number(x.pos));
+}
+
+/** Writes a batch of accepted events atomically; positions are allocated in commit order. */
 export async function persistEvents(db: PooledDb, input: PersistInput): Promise<PersistResult> {
   const { roomId, batch } = input;
   return db.transaction(async (tx) => {
@@ -261,22 +282,21 @@ export async function persistEvents(db: PooledDb, input: PersistInput): Promise<
     const reds = batch.filter((b) => b.redacts).map((b) => ({ eventId: b.event.eventId, redacts: b.redacts!, roomId }));
     if (reds.length) {
       await tx.insert(redactions).values(reds).onConflictDoNothing();
-      for (const r of reds) await tx.update(events).set({ redactedBy: r.eventId }).where(and(eq(events.eventId, r.redacts), sql`${events.redactedBy} is null`));
+      // Only an event of this room can be redacted from it.
+      for (const r of reds) await tx.update(events).set({ redactedBy: r.eventId }).where(and(eq(events.eventId, r.redacts), eq(events.roomId, roomId), sql`${events.redactedBy} is null`));
     }
     const redactedInBatch = new Map(reds.map((r) => [r.redacts, r.eventId]));
 
     // Derived rows for full-text search (search.ts), in the same transaction as the events.
     await indexEventsForSearch(tx, roomId, batch);
+    await tx.update(rooms).set({ currentStateGroup: group, currentChainLength: chain }).where(eq(rooms.roomId, roomId));
 
-    // From here to commit the stream lock is held: positions become visible in order.
-    await tx.execute(sql`select pg_advisory_xact_lock(${STREAM_LOCK})`);
-    const pos = (await tx.execute(sql`select nextval('event_stream')::bigint as p from generate_series(1, ${batch.length})`)) as unknown as { rows: { p: string }[] };
-    const positions = pos.rows.map((r) => Number(r.p)).sort((a, b) => a - b);
+    // The events and the rows that will carry their positions, written first without them.
     await tx.insert(events).values(
       batch.map((b, i) => ({
         eventId: b.event.eventId,
         roomId,
-        streamPos: positions[i],
+        streamPos: null,
         depth: b.event.pdu.depth,
         type: b.event.pdu.type,
         stateKey: b.event.pdu.state_key ?? null,
@@ -291,7 +311,7 @@ export async function persistEvents(db: PooledDb, input: PersistInput): Promise<
       })),
     );
     const lastMember = new Map<string, typeof roomMemberships.$inferInsert>();
-    batch.forEach((b, i) => {
+    for (const b of batch) {
       const { pdu } = b.event;
       if (pdu.type === 'm.room.member' && typeof pdu.state_key === 'string') {
         lastMember.set(pdu.state_key, {
@@ -300,12 +320,12 @@ export async function persistEvents(db: PooledDb, input: PersistInput): Promise<
           membership: String(pdu.content.membership),
           eventId: b.event.eventId,
           sender: pdu.sender,
-          streamPos: positions[i],
+          streamPos: 0,
           local: b.localMember ?? false,
           forgotten: false,
         });
       }
-    });
+    }
     if (lastMember.size) {
       await tx
         .insert(roomMemberships)
@@ -315,8 +335,9 @@ export async function persistEvents(db: PooledDb, input: PersistInput): Promise<
           set: { membership: sql`excluded.membership`, eventId: sql`excluded.event_id`, sender: sql`excluded.sender`, streamPos: sql`excluded.stream_pos`, forgotten: false },
         });
     }
-    await tx.update(rooms).set({ currentStateGroup: group, currentChainLength: chain }).where(eq(rooms.roomId, roomId));
-    if (input.withPositions) await input.withPositions(tx as unknown as Db, new Map(batch.map((b, i) => [b.event.eventId, positions[i]])));
+    if (input.withPositions) await input.withPositions(tx as unknown as Db, new Map(batch.map((b) => [b.event.eventId, 0])));
+
+    const positions = await assignStreamPositions(tx, roomId, batch.map((b) => b.event.eventId));
     return { positions, stateGroup: group, chainLength: chain };
   });
 }

@@ -14,15 +14,14 @@ type Tx = Pick<Db, 'execute' | 'insert'>;
  * a transaction (the lock is held until commit), then write the rows that carry the positions.
  */
 export async function takeMiscPositions(tx: Tx, n = 1): Promise<number[]> {
-  await tx.execute(sql`select pg_advisory_xact_lock(${MISC_LOCK})`);
-  const r = (await tx.execute(sql`select nextval('misc_stream')::bigint as p from generate_series(1, ${n})`)) as unknown as { rows: { p: string }[] };
-  const positions = r.rows.map((x) => Number(x.p)).sort((a, b) => a - b);
-  const head = positions[positions.length - 1];
-  await tx
-    .insert(streamHeads)
-    .values({ name: 'misc', pos: head })
-    .onConflictDoUpdate({ target: streamHeads.name, set: { pos: sql`greatest(${streamHeads.pos}, excluded.pos)` } });
-  return positions;
+  // One statement: lock, positions and head, so the lock adds a single round trip before commit.
+  const r = (await tx.execute(sql`
+    with l as materialized (select pg_advisory_xact_lock(${MISC_LOCK}) as locked),
+    p as materialized (select nextval('misc_stream')::bigint as pos from l, generate_series(1, ${n})),
+    h as (insert into ${streamHeads} (name, pos) select 'misc', max(pos) from p
+          on conflict (name) do update set pos = greatest(${streamHeads.pos}, excluded.pos) returning 1)
+    select pos from p order by pos`)) as unknown as { rows: { pos: string }[] };
+  return r.rows.map((x) => Number(x.pos));
 }
 
 export interface Heads {

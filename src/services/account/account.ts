@@ -3,6 +3,7 @@ import { eq } from 'drizzle-orm';
 import { ErrCode, MatrixError } from '../../matrix/errors';
 import * as q from '../../db/queries/accounts';
 import { users } from '../../db/schema';
+import { config } from '../../config';
 import { burnPasswordCheck, verifyPassword } from '../auth/passwords';
 import { newDeviceId } from '../auth/tokens';
 import { deleteDevices, issueSession, localpartOf, logoutAll, type IssuedSession } from './sessions';
@@ -55,7 +56,7 @@ export interface LoginInput {
 export async function checkPassword(scope: UserScope, password: string): Promise<boolean> {
   const user = await q.getUser(scope.db, scope.userId);
   if (!user || user.deactivated) {
-    await burnPasswordCheck(password);
+    await burnPasswordCheck(password, config(scope.env).passwordIterations);
     return false;
   }
   return verifyPassword(password, user.passwordHash);
@@ -64,7 +65,7 @@ export async function checkPassword(scope: UserScope, password: string): Promise
 export async function login(scope: UserScope, input: LoginInput): Promise<IssuedSession> {
   const user = await q.getUser(scope.db, scope.userId);
   if (!user) {
-    await burnPasswordCheck(input.password);
+    await burnPasswordCheck(input.password, config(scope.env).passwordIterations);
     throw invalidLogin();
   }
   if (!(await verifyPassword(input.password, user.passwordHash))) throw invalidLogin();

@@ -1,9 +1,10 @@
 // Password hashing with PBKDF2-HMAC-SHA-256 from WebCrypto: native code in workerd, salted, and
-// deliberately slow. Workers cap PBKDF2 at 100,000 iterations, which is what we use; the cost is
-// stored with each hash so it can be raised later without invalidating existing passwords.
+// deliberately slow. Workers cap PBKDF2 at 100,000 iterations, which is the default; the cost is
+// stored with each hash so it can change later without invalidating existing passwords (tests
+// lower it through PASSWORD_HASH_ITERATIONS to save CPU).
 import { decodeBase64, encodeBase64 } from '../../matrix/base64';
 
-const ITERATIONS = 100_000;
+export const DEFAULT_ITERATIONS = 100_000;
 const SALT_BYTES = 16;
 const HASH_BITS = 256;
 
@@ -13,10 +14,10 @@ async function derive(password: string, salt: Uint8Array, iterations: number): P
   return new Uint8Array(bits);
 }
 
-export async function hashPassword(password: string): Promise<string> {
+export async function hashPassword(password: string, iterations = DEFAULT_ITERATIONS): Promise<string> {
   const salt = crypto.getRandomValues(new Uint8Array(SALT_BYTES));
-  const hash = await derive(password, salt, ITERATIONS);
-  return `pbkdf2-sha256$${ITERATIONS}$${encodeBase64(salt)}$${encodeBase64(hash)}`;
+  const hash = await derive(password, salt, iterations);
+  return `pbkdf2-sha256$${iterations}$${encodeBase64(salt)}$${encodeBase64(hash)}`;
 }
 
 /** Constant-time comparison of two equal-length byte strings. */
@@ -27,11 +28,11 @@ export function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0;
 }
 
-export async function verifyPassword(password: string, stored: string | null): Promise<boolean> {
+export async function verifyPassword(password: string, stored: string | null, iterations = DEFAULT_ITERATIONS): Promise<boolean> {
   const parts = stored?.split('$');
   if (!parts || parts.length !== 4 || parts[0] !== 'pbkdf2-sha256') {
     // Spend the same time as a real check, so an account without a password is not distinguishable.
-    await derive(password, new Uint8Array(SALT_BYTES), ITERATIONS);
+    await derive(password, new Uint8Array(SALT_BYTES), iterations);
     return false;
   }
   const hash = await derive(password, decodeBase64(parts[2]), Number(parts[1]));
@@ -39,6 +40,6 @@ export async function verifyPassword(password: string, stored: string | null): P
 }
 
 /** Same cost as a failed verification; used when the account does not exist. */
-export async function burnPasswordCheck(password: string): Promise<void> {
-  await verifyPassword(password, null);
+export async function burnPasswordCheck(password: string, iterations = DEFAULT_ITERATIONS): Promise<void> {
+  await verifyPassword(password, null, iterations);
 }
