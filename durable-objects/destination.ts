@@ -93,7 +93,9 @@ export class DestinationDO extends DurableObject<Env> {
       edus: edus.map((e) => JSON.parse(e.body)),
     };
     try {
-      await federationRequest(this.env, destination, 'PUT', `/_matrix/federation/v1/send/${encodeURIComponent(txn)}`, body);
+      const answer = await federationRequest<{ pdus?: Record<string, { error?: string }> }>(this.env, destination, 'PUT', `/_matrix/federation/v1/send/${encodeURIComponent(txn)}`, body);
+      // Refused PDUs are not retried (the receiver judged them); they are worth a line in the log.
+      for (const [id, r] of Object.entries(answer.pdus ?? {})) if (r?.error) console.warn(`[federation] ${destination} refused ${id}: ${r.error}`);
     } catch (e) {
       const backoff = Math.min(Number(this.#meta('backoff_ms') ?? FIRST_BACKOFF_MS / 2) * 2, MAX_BACKOFF_MS);
       this.#setMeta('backoff_ms', String(backoff));

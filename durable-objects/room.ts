@@ -3,16 +3,18 @@
 // batch of accepted events is persisted in one transaction (group commit) before any of them is
 // acknowledged. The current state lives in memory and is rebuilt from Postgres on wake-up.
 import { DurableObject } from 'cloudflare:workers';
+import { sql } from 'drizzle-orm';
 import { config, type Env } from '../src/config';
 import { pooledDb, type Db, type PooledDb } from '../src/db/client';
 import * as q from '../src/db/queries/rooms';
+import { events, roomState } from '../src/db/schema';
 import { checkCreateEvent, authResultToError } from '../src/matrix/auth-rules';
 import { ErrCode, MatrixError } from '../src/matrix/errors';
 import { serverNameOf } from '../src/matrix/ids';
 import { roomVersion } from '../src/matrix/room-versions';
-import { redactsTarget } from '../src/matrix/redaction';
+import { redactEvent, redactsTarget } from '../src/matrix/redaction';
 import { stateKey } from '../src/matrix/state-map';
-import type { RoomEvent } from '../src/matrix/types';
+import type { Pdu, RoomEvent } from '../src/matrix/types';
 import { serverSigningKey } from '../src/services/federation/server-key';
 import { resolveIntent, type Intent } from '../src/services/rooms/intents';
 import { RoomModel } from '../src/services/rooms/model';
@@ -25,12 +27,27 @@ import { wakeUsers } from '../src/services/sync/wake';
 import { sendToServers } from '../src/services/federation/outbound';
 import { checkReceivedPdu } from '../src/services/federation/event-checks';
 import { receiveEvent, remoteServers, type FederatedContext } from '../src/services/rooms/federated';
+import * as fed from '../src/services/rooms/federation-serve';
+import { authorisingUser, checkSentMembership, membershipTemplate, type RemoteMembership } from '../src/services/rooms/resident-membership';
+import { adoptJoinedRoom, type SendJoinResult } from '../src/services/rooms/remote-join';
+import { hashAndSignEvent } from '../src/matrix/event-signing';
+import { serverAllowedByAcl } from '../src/matrix/server-acl';
 import { TypingState } from '../src/services/rooms/typing';
 import { putReceipt } from '../src/db/queries/receipts';
 import * as read from '../src/services/rooms/read';
 import * as rel from '../src/services/rooms/relations';
 import type { Viewer } from '../src/services/rooms/serve';
 import type { EventFilterSpec } from '../src/matrix/event-filter';
+
+/** Ids of the room's current state events redacted by a redaction of the same room. */
+async function redactedStateIds(db: Db, roomId: string): Promise<Set<string>> {
+  const r = (await db.execute(sql`
+    select s.event_id from ${roomState} s
+    join ${events} e on e.event_id = s.event_id
+    join ${events} r on r.event_id = e.redacted_by and r.room_id = e.room_id
+    where s.room_id = ${roomId}`)) as unknown as { rows: { event_id: string }[] };
+  return new Set(r.rows.map((x) => x.event_id));
+}
 
 interface Pending {
   intent: Intent;
@@ -94,10 +111,19 @@ export class RoomDO extends DurableObject<Env> {
     this.#model ??= (async () => {
       const room = await q.getRoom(this.#pg, roomId);
       if (!room) return undefined;
-      const [stateEvents, extremities] = await Promise.all([q.currentStateEvents(this.#pg, roomId), q.extremityEvents(this.#pg, roomId)]);
+      const version = roomVersion(room.version);
+      const [stateEvents, extremities, redacted] = await Promise.all([
+        q.currentStateEvents(this.#pg, roomId),
+        q.extremityEvents(this.#pg, roomId),
+        redactedStateIds(this.#pg, roomId),
+      ]);
       const state = new Map<string, RoomEvent>();
-      for (const e of stateEvents) state.set(stateKey(e.pdu.type, e.pdu.state_key!), e);
-      return new RoomModel(roomId, roomVersion(room.version), state, extremities, room.currentStateGroup, room.currentChainLength);
+      for (const e of stateEvents) {
+        // Redacted state counts as its redacted form (spec: "Redactions"), for authorisation too.
+        const held = redacted.has(e.eventId) ? { eventId: e.eventId, pdu: redactEvent(e.pdu, version) as unknown as Pdu } : e;
+        state.set(stateKey(e.pdu.type, e.pdu.state_key!), held);
+      }
+      return new RoomModel(roomId, version, state, extremities, room.currentStateGroup, room.currentChainLength);
     })();
     this.#model.catch(() => (this.#model = undefined));
     return this.#model;
@@ -124,11 +150,17 @@ export class RoomDO extends DurableObject<Env> {
       model.apply(createEvent);
       const signer = await this.#signer();
       for (const intent of intents) {
-        const r = resolveIntent(model, intent);
-        if ('existing' in r) continue;
-        const event = await buildLocalEvent(model, r.draft, signer);
-        batch.push(describeForStorage(model, event, this.#isLocal));
-        model.apply(event);
+        try {
+          const r = resolveIntent(model, intent);
+          if ('existing' in r) continue;
+          const event = await buildLocalEvent(model, r.draft, signer);
+          batch.push(describeForStorage(model, event, this.#isLocal));
+          model.apply(event);
+        } catch (e) {
+          // The request implies a state the auth rules refuse (spec: createRoom, 400).
+          if (e instanceof MatrixError && e.status === 403) throw new MatrixError(400, ErrCode.INVALID_ROOM_STATE, `Invalid initial state: ${e.message}`);
+          throw e;
+        }
       }
       const result = await q.persistEvents(this.#pg, {
         roomId,
@@ -174,7 +206,13 @@ export class RoomDO extends DurableObject<Env> {
     }
   }
 
-  async #commitBatch(items: Pending[]): Promise<void> {
+  /**
+   * Builds the intents on the model, then persists the accepted events in one transaction. A
+   * retry of a transaction id inside the batch is answered with its original, once that is
+   * stored (or fails with it). When the transaction fails, each intent is tried again alone, so
+   * that one event that cannot be stored fails by itself (`alone`: no further retry).
+   */
+  async #commitBatch(items: Pending[], alone = false): Promise<void> {
     let model: RoomModel;
     try {
       model = await this.#existing(this.#roomId!);
@@ -185,20 +223,29 @@ export class RoomDO extends DurableObject<Env> {
     const baseState = new Map([...model.state].map(([k, e]) => [k, e.eventId]));
     const base = { extremities: model.extremities, stateGroup: model.stateGroup, chainLength: model.chainLength, state: new Map(model.state) };
     const signer = await this.#signer();
-    const accepted: { item: Pending; entry: q.NewEvent }[] = [];
-    const txnsInBatch = new Map<string, string>();
+    const accepted: { item: Pending; entry: q.NewEvent; retries: Pending[] }[] = [];
+    const byTxn = new Map<string, (typeof accepted)[number]>();
     for (const item of items) {
       try {
         const { intent } = item;
         const txn = intent.kind !== 'membership' ? intent.txn : undefined;
         const txnKey = txn && `${txn.userId}\u0000${txn.deviceId}\u0000${txn.scope}\u0000${txn.txnId}`;
-        const repeat = txnKey ? txnsInBatch.get(txnKey) ?? (await q.findTxn(this.#pg, txn!)) : undefined;
+        const original = txnKey ? byTxn.get(txnKey) : undefined;
+        if (original) {
+          original.retries.push(item);
+          continue;
+        }
+        const repeat = txn ? await q.findTxn(this.#pg, txn) : undefined;
         if (repeat) {
           item.resolve(repeat);
           continue;
         }
         let targetSender: string | undefined;
-        if (intent.kind === 'redact') targetSender = (await q.getEvent(this.#pg, intent.target))?.pdu.sender;
+        if (intent.kind === 'redact') {
+          // An event of another room is, for this room, an unknown event.
+          const target = await q.getEvent(this.#pg, intent.target);
+          targetSender = target?.roomId === model.roomId ? target.pdu.sender : undefined;
+        }
         if (intent.kind === 'event') await rel.checkRelation(this.#pg, model.roomId, intent.content);
         const r = resolveIntent(model, intent, targetSender);
         if ('existing' in r) {
@@ -206,9 +253,10 @@ export class RoomDO extends DurableObject<Env> {
           continue;
         }
         const event = await buildLocalEvent(model, r.draft, signer);
-        accepted.push({ item, entry: { ...describeForStorage(model, event, this.#isLocal), txn } });
+        const a = { item, entry: { ...describeForStorage(model, event, this.#isLocal), txn }, retries: [] };
+        accepted.push(a);
         model.apply(event);
-        if (txnKey) txnsInBatch.set(txnKey, event.eventId);
+        if (txnKey) byTxn.set(txnKey, a);
       } catch (e) {
         item.reject(e);
       }
@@ -227,7 +275,7 @@ export class RoomDO extends DurableObject<Env> {
       });
       model.stateGroup = result.stateGroup;
       model.chainLength = result.chainLength;
-      for (const a of accepted) a.item.resolve(a.entry.event.eventId);
+      for (const a of accepted) for (const p of [a.item, ...a.retries]) p.resolve(a.entry.event.eventId);
       this.#announce(model, accepted.map((a) => a.entry.event), result.positions);
     } catch (e) {
       // Nothing was written: forget what the batch did to the model.
@@ -235,7 +283,12 @@ export class RoomDO extends DurableObject<Env> {
       for (const [k, v] of base.state) model.state.set(k, v);
       model.extremities = base.extremities;
       console.error(`[room] persisting ${accepted.length} events in ${model.roomId} failed:`, e);
-      for (const a of accepted) a.item.reject(new MatrixError(500, ErrCode.UNKNOWN, 'Could not store the event'));
+      if (!alone && accepted.length > 1) {
+        // Built on each other, the events are rebuilt one by one, each in its own transaction.
+        for (const a of accepted) await this.#commitBatch([a.item, ...a.retries], true);
+        return;
+      }
+      for (const a of accepted) for (const p of [a.item, ...a.retries]) p.reject(new MatrixError(500, ErrCode.UNKNOWN, 'Could not store the event'));
     }
   }
 
@@ -266,6 +319,7 @@ export class RoomDO extends DurableObject<Env> {
   receive(roomId: string, origin: string, pdus: unknown[]) {
     return asRpcResult(async () => {
       const model = await this.#existing(roomId);
+      if (!serverAllowedByAcl(model.content('m.room.server_acl'), origin)) throw new MatrixError(403, ErrCode.FORBIDDEN, 'Server is banned by the room ACL');
       const checked = await Promise.all(pdus.map((p) => checkReceivedPdu(this.env, this.#pg, model.version, p)));
       return this.#exclusive(async () => {
         const results: Record<string, { error?: string }> = {};
@@ -376,5 +430,100 @@ export class RoomDO extends DurableObject<Env> {
   }
   joinedMembers(roomId: string, userId: string) {
     return asRpcResult(async () => read.joinedMembers(await this.#existing(roomId), userId));
+  }
+
+  // Federation: serving other servers (only servers with a member in the room).
+
+  #forServer<T>(roomId: string, origin: string, fn: (model: RoomModel) => Promise<T>) {
+    return asRpcResult(async () => {
+      const model = await this.#existing(roomId);
+      fed.assertServerInRoom(model, origin);
+      return fn(model);
+    });
+  }
+  fedEvent(roomId: string, origin: string, eventId: string) {
+    return this.#forServer(roomId, origin, (m) => fed.fetchEvent(this.#pg, m, eventId));
+  }
+  fedState(roomId: string, origin: string, eventId: string) {
+    return this.#forServer(roomId, origin, (m) => fed.stateAt(this.#pg, m, eventId));
+  }
+  fedStateIds(roomId: string, origin: string, eventId: string) {
+    return this.#forServer(roomId, origin, (m) => fed.stateIdsAt(this.#pg, m, eventId));
+  }
+  fedEventAuth(roomId: string, origin: string, eventId: string) {
+    return this.#forServer(roomId, origin, (m) => fed.eventAuth(this.#pg, m, eventId));
+  }
+  fedBackfill(roomId: string, origin: string, from: string[], limit: number) {
+    return this.#forServer(roomId, origin, (m) => fed.backfill(this.#pg, m, from, limit));
+  }
+  fedMissingEvents(roomId: string, origin: string, earliest: string[], latest: string[], limit: number, minDepth: number) {
+    return this.#forServer(roomId, origin, (m) => fed.missingEvents(this.#pg, m, earliest, latest, limit, minDepth));
+  }
+
+  /** make_join / make_leave / make_knock: a template the remote user's server signs. */
+  makeMembership(roomId: string, origin: string, userId: string, membership: RemoteMembership, versions: string[] | undefined) {
+    return asRpcResult(async () => {
+      const model = await this.#existing(roomId);
+      // A restricted room needs one of our members to vouch for the join (spec: "Restricted rooms").
+      const rule = model.content('m.room.join_rules')?.join_rule;
+      const restricted = membership === 'join' && (rule === 'restricted' || rule === 'knock_restricted') && model.version.restrictedJoins && model.membership(userId) !== 'invite';
+      const via = restricted ? authorisingUser(model, this.#isLocal) : undefined;
+      return membershipTemplate(model, origin, userId, membership, versions, via);
+    });
+  }
+
+  /**
+   * send_join / send_leave / send_knock: the signed membership event enters the room through the
+   * receive pipeline; for a join the answer carries the state before it and the auth chain.
+   */
+  sendMembership(roomId: string, origin: string, eventId: string, raw: unknown, membership: RemoteMembership) {
+    return asRpcResult(async () => {
+      const model = await this.#existing(roomId);
+      const checked = await checkReceivedPdu(this.env, this.#pg, model.version, raw);
+      if (!checked.ok) throw new MatrixError(400, ErrCode.BAD_JSON, `Invalid event: ${checked.error}`);
+      let event = checked.event;
+      checkSentMembership(model, origin, eventId, event, membership);
+      // A restricted join names one of our users: we add our signature (spec: send_join `event`).
+      let countersigned = false;
+      if (membership === 'join' && typeof event.pdu.content.join_authorised_via_users_server === 'string' && this.#isLocal(event.pdu.content.join_authorised_via_users_server)) {
+        const key = await serverSigningKey(this.env);
+        const own = config(this.env).serverName;
+        const signed = await hashAndSignEvent({ ...event.pdu } as unknown as Record<string, unknown>, model.version, own, key);
+        event = { eventId: event.eventId, pdu: { ...event.pdu, signatures: { ...event.pdu.signatures, ...signed.signatures } } };
+        countersigned = true;
+      }
+      const outcome = await this.#exclusive(() => receiveEvent(this.#federated(model), origin, event));
+      if (!outcome.accepted) throw new MatrixError(403, ErrCode.FORBIDDEN, `The ${membership} was not accepted: ${outcome.error ?? 'refused'}`);
+      if (outcome.streamPos !== undefined) this.#announce(model, [event], [outcome.streamPos], false);
+      // Other servers in the room hear of it from us, the resident server.
+      void sendToServers(this.env, remoteServers(model, config(this.env).serverName).filter((s) => s !== origin), [{ kind: 'pdu', body: event.pdu as unknown as Record<string, unknown> }]);
+      if (membership !== 'join') return {};
+      const state = await fed.stateAt(this.#pg, model, event.eventId);
+      return {
+        origin: config(this.env).serverName,
+        state: state.pdus,
+        auth_chain: state.auth_chain,
+        ...(countersigned ? { event: event.pdu } : {}),
+        members_omitted: false,
+        servers_in_room: [config(this.env).serverName, ...remoteServers(model, config(this.env).serverName)],
+      };
+    });
+  }
+
+  // Federation: rooms that live elsewhere.
+
+  /** Our user joined a remote room (send_join answered): the room begins here. */
+  adoptJoin(roomId: string, versionId: string, joinPdu: Record<string, unknown>, eventId: string, result: SendJoinResult) {
+    return asRpcResult(() =>
+      this.#exclusive(async () => {
+        const existing = await this.#load(roomId);
+        if (existing?.membership(String(joinPdu.state_key)) === 'join') return { roomId };
+        const model = await adoptJoinedRoom(this.env, this.#pg, this.#isLocal, roomId, roomVersion(versionId), { eventId, pdu: joinPdu as never }, result);
+        this.#model = Promise.resolve(model);
+        const [pos] = (await q.getEvents(this.#pg, [eventId])).get(eventId)?.streamPos !== undefined ? [(await q.getEvents(this.#pg, [eventId])).get(eventId)!.streamPos!] : [0];
+        this.#announce(model, [{ eventId, pdu: joinPdu as never }], [pos], false);
+        return { roomId };
+      }),
+    );
   }
 }

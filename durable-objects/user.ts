@@ -9,6 +9,8 @@ import { MatrixError } from '../src/http/errors';
 import { asRpcResult } from '../src/services/rpc';
 import * as account from '../src/services/account/account';
 import * as accountData from '../src/services/account/account-data';
+import { getAccountData as readAccountData } from '../src/db/queries/user-data';
+import { TAG_EVENT_TYPE, tagsOf, withTag } from '../src/matrix/room-tags';
 import * as devices from '../src/services/account/devices';
 import * as filters from '../src/services/account/filters';
 import * as profile from '../src/services/account/profile';
@@ -149,6 +151,15 @@ export class UserDO extends DurableObject<Env> {
       // The user's other devices (and this one: matrix-js-sdk waits for the echo) learn it now, not at their next timeout.
       this.#waiters.notify({ m: pos });
       return pos;
+    }, true);
+  }
+
+  /** Sets (`data`) or removes (null) one room tag: m.tag is read, changed and written in the write queue. */
+  setRoomTag(userId: string, roomId: string, tag: string, data: Record<string, unknown> | null) {
+    return this.#call(userId, async (s) => {
+      const content = (await readAccountData(s.db, userId, roomId, TAG_EVENT_TYPE)) as Record<string, unknown> | undefined;
+      if (data === null && !(tag in tagsOf(content))) return;
+      this.#waiters.notify({ m: await accountData.putAccountData(s, roomId, TAG_EVENT_TYPE, withTag(content, tag, data)) });
     }, true);
   }
 

@@ -2,6 +2,7 @@
 import { Hono } from 'hono';
 import { account } from './api/client/account';
 import { accountData } from './api/client/account-data';
+import { tags } from './api/client/tags';
 import { capabilities } from './api/client/capabilities';
 import { devices } from './api/client/devices';
 import { filters } from './api/client/filter';
@@ -11,6 +12,7 @@ import { register, registerV1 } from './api/client/register';
 import { versions } from './api/client/versions';
 import { keys } from './api/federation/keys';
 import { federationVersion } from './api/federation/version';
+import { federation } from './api/federation';
 import { wellKnown } from './api/well-known';
 import { createRoom } from './api/client/rooms/create-room';
 import { roomEvents } from './api/client/rooms/events';
@@ -53,10 +55,11 @@ export function buildApp(): Hono<AppEnv> {
   app.route('/', wellKnown);
   app.route('/', federationVersion);
   app.route('/', keys);
+  app.route('/_matrix/federation', federation);
 
   // The Client-Server API under v3, and under r0 for older clients, as Synapse serves it.
   for (const base of ['/_matrix/client/v3', '/_matrix/client/r0']) {
-    for (const section of [capabilities, register, login, account, devices, profile, accountData, filters, createRoom, membership, roomEvents, history, roomSections, sync, typing, receipts, presence, e2ee, pushRules, pushers, notifications, userDirectory, voip, openid, thirdParty]) app.route(base, section);
+    for (const section of [capabilities, register, login, account, devices, profile, accountData, tags, filters, createRoom, membership, roomEvents, history, roomSections, sync, typing, receipts, presence, e2ee, pushRules, pushers, notifications, userDirectory, voip, openid, thirdParty]) app.route(base, section);
   }
   app.route('/_matrix/client/v1', registerV1);
   app.route('/_matrix/client/v1', loginToken);

@@ -46,6 +46,8 @@ export interface Env {
   PASSWORD_HASH_ITERATIONS?: string;
   /** Development only: `serverName=baseUrl` pairs that replace server discovery (and restrict it to them). */
   FEDERATION_RESOLVE?: string;
+  /** Retired signing keys, still published for events they signed: `ed25519:<version>=<base64 public key>@<expired_ts ms>`, comma-separated. */
+  OLD_VERIFY_KEYS?: string;
   /** Largest upload in bytes (also what /media/config reports). */
   MEDIA_MAX_UPLOAD_BYTES?: string;
   /** Bytes one user may store in total, or `unlimited`. */
@@ -90,6 +92,8 @@ export interface Config {
   passwordIterations: number;
   /** Federation bodies (transactions of up to 50 PDUs of 64 KiB and 100 EDUs) are larger. */
   maxFederationBytes: number;
+  /** Our retired signing keys (spec: old_verify_keys), valid for what they signed before expiredTs. */
+  oldVerifyKeys: { keyId: string; key: string; expiredTs: number }[];
   media: {
     maxUploadBytes: number;
     /** Null when unlimited. */
@@ -157,6 +161,15 @@ function turn(env: Env): TurnConfig | null {
   };
 }
 
+function oldVerifyKeys(value: string | undefined): Config['oldVerifyKeys'] {
+  if (!value) return [];
+  return value.split(',').map((entry) => {
+    const m = /^\s*(ed25519:[A-Za-z0-9_]+)=([A-Za-z0-9+/]{43})@(\d{1,15})\s*$/.exec(entry);
+    if (!m) throw new ConfigError(`OLD_VERIFY_KEYS entries look like ed25519:<version>=<unpadded base64 public key>@<expired_ts>; got "${entry}"`);
+    return { keyId: m[1], key: m[2], expiredTs: Number(m[3]) };
+  });
+}
+
 // Server names are host[:port]; validated fully by the protocol core, this is the early sanity check.
 const SERVER_NAME = /^(\[[0-9a-fA-F:.]+\]|[0-9A-Za-z.-]{1,255})(:\d{1,5})?$/;
 
@@ -194,6 +207,7 @@ export function config(env: Env): Config {
     maxRequestBytes: positiveInt('MAX_REQUEST_BYTES', env.MAX_REQUEST_BYTES, 1024 * 1024),
     passwordIterations: Math.min(100_000, positiveInt('PASSWORD_HASH_ITERATIONS', env.PASSWORD_HASH_ITERATIONS, 100_000)),
     maxFederationBytes: 8 * 1024 * 1024,
+    oldVerifyKeys: oldVerifyKeys(env.OLD_VERIFY_KEYS),
     media: {
       // 50 MiB as in Synapse; R2 and Workers take up to 100 MB in one request.
       maxUploadBytes: positiveInt('MEDIA_MAX_UPLOAD_BYTES', env.MEDIA_MAX_UPLOAD_BYTES, 50 * 1024 * 1024),

@@ -63,6 +63,8 @@ export async function startLocalServer({
     const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', path.join(dataDir, 'wrangler'), '--show-interactive-dev-session=false'];
     for (const [k, v] of Object.entries(allVars)) if (v !== undefined) args.push('--var', `${k}:${v}`);
     if (quiet) args.push('--log-level', 'warn');
+    // Each instance its own inspector port, so that several can run side by side.
+    if (!wranglerArgs.some((a) => a.startsWith('--inspector-port'))) args.push('--inspector-port', String(await freePort()));
     args.push(...wranglerArgs);
     const child = spawn(path.join(root, 'node_modules/.bin/wrangler'), args, {
       cwd: root,

@@ -37,3 +37,47 @@ export function matchesFilter(filter: EventFilterSpec | undefined, event: { type
   }
   return true;
 }
+
+/**
+ * One entry of a filter's `event_fields` as a property path (spec appendix: "Dot-separated
+ * property paths"): dots separate names, `\.` and `\\` are a literal dot and backslash, and any
+ * other backslash is itself.
+ */
+export function propertyPath(field: string): string[] {
+  const path: string[] = [];
+  let name = '';
+  for (let i = 0; i < field.length; i++) {
+    const c = field[i];
+    if (c === '\\' && (field[i + 1] === '.' || field[i + 1] === '\\')) name += field[++i];
+    else if (c === '.') {
+      path.push(name);
+      name = '';
+    } else name += c;
+  }
+  path.push(name);
+  return path;
+}
+
+/** Keeps only the listed properties of an event (spec: Filter `event_fields`); an empty list keeps none. */
+export function onlyEventFields(event: JsonObject, fields: string[]): JsonObject {
+  const out: JsonObject = {};
+  for (const field of fields) {
+    const path = propertyPath(field);
+    let from: unknown = event;
+    for (const name of path) from = isObject(from) && Object.hasOwn(from, name) ? from[name] : undefined;
+    if (from === undefined) continue;
+    let to = out;
+    for (const name of path.slice(0, -1)) {
+      // Copied on the way down, so that a wider field taken before is never written into.
+      const next: JsonObject = isObject(to[name]) ? { ...(to[name] as JsonObject) } : {};
+      to[name] = next;
+      to = next;
+    }
+    to[path[path.length - 1]] = from;
+  }
+  return out;
+}
+
+function isObject(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

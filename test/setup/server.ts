@@ -1,5 +1,7 @@
-// Global setup of the e2e project: one real homeserver, started the way `npm run dev` starts it
-// (embedded Postgres, migrations, Neon relay, wrangler dev), on a free port with a throwaway data directory.
+// Global setup of the e2e project: two real homeservers, started the way `npm run dev` starts them
+// (embedded Postgres, migrations, Neon relay, wrangler dev), on free ports with throwaway data
+// directories, federating with each other through FEDERATION_RESOLVE (loopback only). Most tests
+// use the first; the federation tests use both.
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,34 +18,50 @@ const turn = { uris: ['turn:turn.e2e.test:3478?transport=udp', 'turns:turn.e2e.t
 export default async function setup(project: TestProject) {
   removeStaleDirs(dataRoot, 'e2e');
   const port: number = await freePort();
+  const remotePort: number = await freePort();
   const dataDir = path.join(dataRoot, `e2e-${process.pid}`);
+  const remoteDataDir = path.join(dataRoot, `e2e-${process.pid}-remote`);
+  const resolve = `localhost:${port}=http://127.0.0.1:${port},localhost:${remotePort}=http://127.0.0.1:${remotePort}`;
 
   // On Ctrl-C or SIGTERM vitest exits at once without running teardowns, and nothing makes wrangler
   // or Postgres exit with us: signal them from an exit hook (synchronous). The next run removes the
   // data directory (removeStaleDirs), since Postgres may still be writing into it at that point.
-  const disarm = stopChildrenAtExit(dataDir);
+  const disarmMain = stopChildrenAtExit(dataDir);
+  const disarmRemote = stopChildrenAtExit(remoteDataDir);
+  const disarm = () => {
+    disarmMain();
+    disarmRemote();
+  };
   const onHangup = () => process.exit(129); // SIGHUP would end the process without running exit hooks
   process.once('SIGHUP', onHangup);
   const cleanUp = () => {
     disarm();
     process.off('SIGHUP', onHangup);
     rmSync(dataDir, { recursive: true, force: true });
+    rmSync(remoteDataDir, { recursive: true, force: true });
   };
 
-  let server;
-  try {
-    // Open registration so that clients can sign up; no rate limits to trip over between tests.
-    server = await startLocalServer({ port, dataDir, ephemeral: true, quiet: true, vars: { REGISTRATION: 'open', RATE_LIMITS: 'off', TURN_URIS: turn.uris.join(','), TURN_SHARED_SECRET: turn.secret } });
-  } catch (e) {
+  // Open registration so that clients can sign up; no rate limits to trip over between tests.
+  const vars = { REGISTRATION: 'open', RATE_LIMITS: 'off', FEDERATION_RESOLVE: resolve };
+  const started = await Promise.allSettled([
+    startLocalServer({ port, dataDir, ephemeral: true, quiet: true, vars: { ...vars, TURN_URIS: turn.uris.join(','), TURN_SHARED_SECRET: turn.secret } }),
+    startLocalServer({ port: remotePort, dataDir: remoteDataDir, ephemeral: true, quiet: true, vars }),
+  ]);
+  const failed = started.find((s) => s.status === 'rejected');
+  if (failed) {
+    for (const s of started) if (s.status === 'fulfilled') await s.value.stop();
     cleanUp(); // startLocalServer has stopped what it started
-    throw e;
+    throw (failed as PromiseRejectedResult).reason;
   }
+  const [server, remote] = started.map((s) => (s as PromiseFulfilledResult<Awaited<ReturnType<typeof startLocalServer>>>).value);
   project.provide('homeserverUrl', server.baseUrl);
   project.provide('serverName', server.serverName);
+  project.provide('remoteHomeserverUrl', remote.baseUrl);
+  project.provide('remoteServerName', remote.serverName);
   project.provide('turn', turn);
 
   return async () => {
-    await server.stop();
+    await Promise.all([server.stop(), remote.stop()]);
     cleanUp();
   };
 }
@@ -52,6 +70,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     homeserverUrl: string;
     serverName: string;
+    remoteHomeserverUrl: string;
+    remoteServerName: string;
     turn: { uris: string[]; secret: string };
   }
 }

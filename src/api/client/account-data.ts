@@ -7,9 +7,11 @@ import { ErrCode, MatrixError, forbidden } from '../../http/errors';
 
 export const accountData = new Hono<AppEnv>();
 
-/** Types the server manages itself; clients set them through their own endpoints. */
-const SERVER_MANAGED_GLOBAL = new Set(['m.push_rules']);
-const SERVER_MANAGED_ROOM = new Set(['m.fully_read']);
+/**
+ * Types the server manages itself, refused globally and per room alike (spec: Client Config,
+ * Server Behaviour); clients set them through their own endpoints.
+ */
+const SERVER_MANAGED = new Set(['m.fully_read', 'm.push_rules']);
 const ROOM_ID = /^![^:]+:.+$|^![A-Za-z0-9_-]{43}$/;
 
 function owner(c: Ctx, verb: 'add' | 'get'): string {
@@ -24,8 +26,8 @@ function roomOf(c: Ctx): string {
   return roomId;
 }
 
-function checkType(type: string, managed: Set<string>): void {
-  if (managed.has(type)) throw new MatrixError(405, ErrCode.BAD_JSON, `Cannot set ${type} through this API.`);
+function checkType(type: string): void {
+  if (SERVER_MANAGED.has(type)) throw new MatrixError(405, ErrCode.BAD_JSON, `Cannot set ${type} through this API.`);
   if (type.length === 0 || type.length > 255) throw new MatrixError(400, ErrCode.INVALID_PARAM, 'Invalid account data type');
 }
 
@@ -37,7 +39,7 @@ accountData.get('/user/:userId/account_data/:type', requireAuth({ allowGuests: t
 accountData.put('/user/:userId/account_data/:type', requireAuth({ allowGuests: true }), async (c) => {
   const userId = owner(c, 'add');
   const type = c.req.param('type');
-  checkType(type, SERVER_MANAGED_GLOBAL);
+  checkType(type);
   await userObject(c.env, userId).putAccountData(userId, '', type, await jsonObject(c));
   return c.json({});
 });
@@ -51,7 +53,7 @@ accountData.put('/user/:userId/rooms/:roomId/account_data/:type', requireAuth({ 
   const userId = owner(c, 'add');
   const roomId = roomOf(c);
   const type = c.req.param('type');
-  checkType(type, SERVER_MANAGED_ROOM);
+  checkType(type);
   await userObject(c.env, userId).putAccountData(userId, roomId, type, await jsonObject(c));
   return c.json({});
 });

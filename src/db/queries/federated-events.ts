@@ -83,7 +83,10 @@ export interface FederatedEventInput {
   withPosition?: (tx: Db, streamPos: number) => Promise<void>;
 }
 
-export async function persistFederatedEvent(db: PooledDb, input: FederatedEventInput): Promise<{ streamPos: number | null; stateGroup: number }> {
+export async function persistFederatedEvent(
+  db: PooledDb,
+  input: FederatedEventInput,
+): Promise<{ streamPos: number | null; stateGroup: number; current?: { id: number; chainLength: number } }> {
   const { roomId, event } = input;
   const { pdu } = event;
   const accepted = !input.rejected && !input.softFailed;
@@ -165,7 +168,7 @@ export async function persistFederatedEvent(db: PooledDb, input: FederatedEventI
         await tx.update(roomMemberships).set({ streamPos }).where(and(eq(roomMemberships.roomId, roomId), inArray(roomMemberships.eventId, input.memberChanges.map((m) => m.eventId))));
       }
     }
-    return { streamPos, stateGroup: group.id };
+    return { streamPos, stateGroup: group.id, current: currentGroup };
   });
 }
 
@@ -233,4 +236,44 @@ export async function walkBack(db: PooledDb, roomId: string, from: string[], lim
     frontier = usable.map((r) => r.eventId);
   }
   return out;
+}
+
+/**
+ * An invite of one of our users to a room this server is not in: kept as an outlier with the
+ * stripped state the inviting server sent, plus the membership row sync reads (with a stream
+ * position, so the invite shows up once). Returns the position, or undefined if already known.
+ */
+export async function storeRemoteInvite(db: PooledDb, event: RoomEvent, versionId: string, strippedState: Record<string, unknown>[]): Promise<number | undefined> {
+  const roomId = event.pdu.room_id!;
+  return db.transaction(async (tx) => {
+    const inserted = await tx
+      .insert(events)
+      .values({
+        eventId: event.eventId,
+        roomId,
+        streamPos: null,
+        depth: event.pdu.depth,
+        type: event.pdu.type,
+        stateKey: event.pdu.state_key ?? null,
+        sender: event.pdu.sender,
+        originServerTs: event.pdu.origin_server_ts,
+        // The stripped state travels in unsigned, as Synapse keeps it (unsigned is not signed).
+        json: JSON.stringify({ ...event.pdu, unsigned: { invite_room_state: strippedState, room_version: versionId } }),
+        outlier: true,
+      })
+      .onConflictDoNothing()
+      .returning({ id: events.eventId });
+    if (inserted.length === 0) return undefined;
+    await tx
+      .insert(roomMemberships)
+      .values({ roomId, userId: event.pdu.state_key!, membership: 'invite', eventId: event.eventId, sender: event.pdu.sender, streamPos: 0, local: true, forgotten: false })
+      .onConflictDoUpdate({
+        target: [roomMemberships.roomId, roomMemberships.userId],
+        set: { membership: 'invite', eventId: event.eventId, sender: event.pdu.sender, streamPos: 0, forgotten: false },
+      });
+    const [pos] = await assignStreamPositions(tx, roomId, [event.eventId]);
+    // The event itself stays out of every timeline: only the membership row carries the position.
+    await tx.update(events).set({ streamPos: null }).where(eq(events.eventId, event.eventId));
+    return pos;
+  });
 }

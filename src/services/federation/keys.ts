@@ -86,7 +86,10 @@ export async function fetchKeyDocument(env: Env, db: Db, server: string): Promis
 export async function verifyKeyOf(env: Env, db: Db, server: string, keyId: string, atTs = Date.now()): Promise<Uint8Array | undefined> {
   if (server === config(env).serverName) {
     const own = await serverSigningKey(env);
-    return own.keyId === keyId ? own.publicKey : undefined;
+    if (own.keyId === keyId) return own.publicKey;
+    // A retired key of ours still verifies what it signed before it was retired.
+    const old = config(env).oldVerifyKeys.find((k) => k.keyId === keyId);
+    return old && atTs < old.expiredTs ? decodeBase64(old.key) : undefined;
   }
   const mk = memoryKey(server, keyId);
   let k = memory.get(mk);

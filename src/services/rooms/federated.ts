@@ -221,7 +221,11 @@ export async function receiveEvent(ctx: FederatedContext, origin: string, event:
   });
 
   if (current && extremities) {
-    // The model follows what was committed.
+    // The model follows what was committed, its state group included (local events build on it).
+    if (result.current) {
+      model.stateGroup = result.current.id;
+      model.chainLength = result.current.chainLength;
+    }
     for (const k of [...model.state.keys()]) if (!current.after.has(k)) model.state.delete(k);
     for (const [k, id] of current.after) {
       if (model.state.get(k)?.eventId === id) continue;

@@ -1,6 +1,8 @@
 // The room as its Durable Object holds it in memory: version, current state (whole events, for
 // authorisation and for serving), forward extremities and the current state group.
-import type { AuthState } from '../../matrix/auth-rules';
+import { powerLevelsIn, type AuthState } from '../../matrix/auth-rules';
+import { serverNameOf } from '../../matrix/ids';
+import { redactEvent, redactsTarget } from '../../matrix/redaction';
 import type { RoomVersion } from '../../matrix/room-versions';
 import { splitStateKey, stateKey } from '../../matrix/state-map';
 import type { Pdu, RoomEvent } from '../../matrix/types';
@@ -54,7 +56,30 @@ export class RoomModel implements AuthState {
   apply(event: RoomEvent): void {
     const { pdu } = event;
     if (typeof pdu.state_key === 'string') this.state.set(stateKey(pdu.type, pdu.state_key), event);
+    if (pdu.type === 'm.room.redaction') this.redactState(event);
     this.extremities = [event];
+  }
+
+  /**
+   * A redaction of a current state event: the state keeps the redacted event, which then counts
+   * as though its stripped keys were never set (spec: "Redactions"), for authorisation included.
+   */
+  redactState(redaction: RoomEvent): void {
+    const target = redactsTarget(redaction.pdu, this.version);
+    if (!target) return;
+    for (const [key, e] of this.state) {
+      if (e.eventId !== target) continue;
+      if (!this.#redactionApplies(redaction.pdu, e.pdu)) return;
+      this.state.set(key, { eventId: e.eventId, pdu: redactEvent(e.pdu, this.version) as unknown as Pdu });
+      return;
+    }
+  }
+
+  /** A redaction takes effect if its sender may redact others' events, or the target is from its own server (rooms v3+). */
+  #redactionApplies(redaction: Pdu, target: Pdu): boolean {
+    if (serverNameOf(redaction.sender) === serverNameOf(target.sender)) return true;
+    const pl = powerLevelsIn(this, this.version);
+    return pl.userLevel(redaction.sender) >= pl.level('redact');
   }
 
   get depth(): number {

@@ -4,6 +4,8 @@
 // join the same path after their own checks.
 import { selectAuthEvents } from '../../matrix/auth-events';
 import { authorizeByState, authResultToError } from '../../matrix/auth-rules';
+import { CanonicalJsonError } from '../../matrix/canonical-json';
+import { ErrCode, MatrixError } from '../../matrix/errors';
 import { buildEvent, type EventDraft } from '../../matrix/event-builder';
 import { redactsTarget } from '../../matrix/redaction';
 import { stateKey } from '../../matrix/state-map';
@@ -36,11 +38,17 @@ export async function buildLocalEvent(model: RoomModel, draft: EventDraft, signe
     key: signer.key,
     prevEvents,
     authEvents: authIds.map((id) => byId.get(id)!),
-  });
+  }).catch(refuseNonCanonical);
   const event: RoomEvent = { eventId: built.eventId, pdu: built.pdu };
   const denied = authResultToError(authorizeByState(model.version, event, model));
   if (denied) throw denied;
   return event;
+}
+
+/** Content with no canonical JSON form (floats, integers beyond 2^53) is the client's mistake (appendices: Canonical JSON). */
+export function refuseNonCanonical(e: unknown): never {
+  if (e instanceof CanonicalJsonError) throw new MatrixError(400, ErrCode.BAD_JSON, `The event has no canonical JSON form: ${e.message}`);
+  throw e;
 }
 
 /** What the database needs to know about an accepted event beyond the event itself. */
@@ -54,7 +62,8 @@ export function describeForStorage(model: RoomModel, event: RoomEvent, isLocalUs
   const relation = pdu.content['m.relates_to'];
   if (typeof relation === 'object' && relation !== null && !Array.isArray(relation)) {
     const r = relation as Record<string, unknown>;
-    if (typeof r.event_id === 'string' && typeof r.rel_type === 'string') {
+    // Postgres text cannot hold U+0000: such a relation is kept in the event, not indexed.
+    if (typeof r.event_id === 'string' && typeof r.rel_type === 'string' && !r.event_id.includes('\u0000') && !r.rel_type.includes('\u0000')) {
       out.relatesTo = r.event_id;
       out.relType = r.rel_type;
     }

@@ -48,6 +48,16 @@ async function serveOnly(db: Db, version: RoomVersion, events: StoredEvent[], vi
     if (e.replacesState) related.add(e.replacesState);
   }
   const others = await getEvents(db, [...related]);
+  // The redactions of the replaced events too (rare: only redacted previous state needs them).
+  const prevRedactions = events
+    .map((e) => (e.replacesState ? others.get(e.replacesState)?.redactedBy : undefined))
+    .filter((id): id is string => !!id && !others.has(id));
+  if (prevRedactions.length) for (const [id, r] of await getEvents(db, prevRedactions)) others.set(id, r);
+  /** The redaction that applies to an event: only one sent in the event's own room redacts it. */
+  const redactionOf = (e: StoredEvent) => {
+    const r = e.redactedBy ? others.get(e.redactedBy) : undefined;
+    return r && r.roomId === e.roomId ? r : undefined;
+  };
 
   const txnIds = new Map<string, string>();
   if (viewer?.deviceId) {
@@ -64,7 +74,7 @@ async function serveOnly(db: Db, version: RoomVersion, events: StoredEvent[], vi
   return events.map((e) => {
     const unsigned: JsonObject = { age: Math.max(0, now - e.pdu.origin_server_ts) };
     let pdu = e.pdu;
-    const redaction = e.redactedBy ? others.get(e.redactedBy) : undefined;
+    const redaction = redactionOf(e);
     if (redaction) {
       pdu = redactEvent(pdu, version) as unknown as Pdu;
       unsigned.redacted_because = toClientEvent(redaction.pdu, redaction.eventId, version, { age: Math.max(0, now - redaction.pdu.origin_server_ts) });
@@ -75,7 +85,7 @@ async function serveOnly(db: Db, version: RoomVersion, events: StoredEvent[], vi
       unsigned.replaces_state = e.replacesState;
       const prev = others.get(e.replacesState);
       if (prev) {
-        unsigned.prev_content = prev.redactedBy ? (redactEvent(prev.pdu, version) as unknown as Pdu).content : prev.pdu.content;
+        unsigned.prev_content = redactionOf(prev) ? (redactEvent(prev.pdu, version) as unknown as Pdu).content : prev.pdu.content;
         unsigned.prev_sender = prev.pdu.sender;
       }
     }

@@ -1,16 +1,18 @@
 // The rooms part of /sync (spec: GET /sync, "rooms"): joined rooms with timeline, state,
 // ephemeral events, account data and summary; invites and knocks with stripped state; rooms left.
-import { currentStateEvents, getEvents, getRoom, stateOfGroup, timeline, type StoredEvent } from '../../db/queries/rooms';
+import { currentStateEvents, getEvents, getRoom, stateKeysAtGroups, stateOfGroup, timeline, type StoredEvent } from '../../db/queries/rooms';
 import { recentEvents, stateGroupBefore, type MembershipRow } from '../../db/queries/sync';
 import { matchesFilter, type EventFilterSpec } from '../../matrix/event-filter';
 import { roomVersion } from '../../matrix/room-versions';
-import { splitStateKey } from '../../matrix/state-map';
-import type { ClientEvent, JsonObject } from '../../matrix/types';
+import { splitStateKey, stateKey } from '../../matrix/state-map';
+import type { JsonObject } from '../../matrix/types';
 import { visibleTo } from '../rooms/read';
 import { RoomModel } from '../rooms/model';
 import { serveEvents } from '../rooms/serve';
 import { positionToken } from '../rooms/read';
-import { fromScratch, type SyncContext } from './context';
+import type { SyncContext } from './context';
+import { shapeEvents, type EventShape } from './event-format';
+import { heroesOf, summaryOf } from './summary';
 
 const DEFAULT_TIMELINE_LIMIT = 10;
 
@@ -18,8 +20,8 @@ const DEFAULT_TIMELINE_LIMIT = 10;
 const STRIPPED_TYPES = new Set(['m.room.create', 'm.room.join_rules', 'm.room.name', 'm.room.avatar', 'm.room.canonical_alias', 'm.room.encryption', 'm.room.topic']);
 
 export interface JoinedRoom {
-  timeline: { events: ClientEvent[]; limited: boolean; prev_batch?: string };
-  state: { events: ClientEvent[] };
+  timeline: { events: JsonObject[]; limited: boolean; prev_batch?: string };
+  state: { events: JsonObject[] };
   account_data: { events: { type: string; content: JsonObject }[] };
   ephemeral: { events: { type: string; content: JsonObject }[] };
   summary?: JsonObject;
@@ -28,8 +30,8 @@ export interface JoinedRoom {
 }
 
 export interface LeftRoom {
-  timeline: { events: ClientEvent[]; limited: boolean; prev_batch?: string };
-  state: { events: ClientEvent[] };
+  timeline: { events: JsonObject[]; limited: boolean; prev_batch?: string };
+  state: { events: JsonObject[] };
   account_data: { events: { type: string; content: JsonObject }[] };
 }
 
@@ -43,20 +45,29 @@ function roomAllowed(filter: SyncContext['filter'], roomId: string): boolean {
 interface RoomTimeline {
   events: StoredEvent[];
   limited: boolean;
+  /** State events of the window that history visibility or the timeline filter kept out of it. */
+  hidden: StoredEvent[];
+  /** The position the timeline runs up to. */
+  upto: number;
 }
 
 /** The model of a room as of now (only state and version are read here). */
 async function loadModel(ctx: SyncContext, roomId: string): Promise<RoomModel | undefined> {
   const room = await getRoom(ctx.db, roomId);
   if (!room) return undefined;
-  const state = new Map((await currentStateEvents(ctx.db, roomId)).map((e) => [`${e.pdu.type.length}:${e.pdu.type}${e.pdu.state_key}`, e]));
+  const state = new Map((await currentStateEvents(ctx.db, roomId)).map((e) => [stateKey(e.pdu.type, e.pdu.state_key!), e]));
   return new RoomModel(roomId, roomVersion(room.version), state, [], room.currentStateGroup, room.currentChainLength);
 }
 
-/** Applies the timeline filter to a window of events, keeping the newest `limit`. */
-function filterTimeline(list: StoredEvent[], more: boolean, filter: EventFilterSpec | undefined, limit: number, roomId: string): RoomTimeline {
-  const kept = list.filter((e) => matchesFilter(filter, { ...e.pdu, room_id: roomId }));
-  return { events: kept.slice(-limit), limited: more || kept.length > limit };
+/**
+ * The timeline of a window of events (oldest first): the newest `limit` of those the user may see
+ * and the filter lets through, and the state events among the rest that were not merely cut off.
+ */
+function filterTimeline(window: StoredEvent[], visible: StoredEvent[], more: boolean, filter: EventFilterSpec | undefined, limit: number, roomId: string, upto: number): RoomTimeline {
+  const kept = visible.filter((e) => matchesFilter(filter, { ...e.pdu, room_id: roomId }));
+  const keptIds = new Set(kept.map((e) => e.eventId));
+  const hidden = window.filter((e) => typeof e.pdu.state_key === 'string' && !keptIds.has(e.eventId));
+  return { events: kept.slice(-limit), limited: more || kept.length > limit, hidden, upto };
 }
 
 /** State events to send: the difference between two states (or all of `to`), minus the timeline's own. */
@@ -69,29 +80,67 @@ async function stateDelta(ctx: SyncContext, fromGroup: number | null | undefined
   return ids;
 }
 
-/** Keeps the member events the client needs when lazy-loading: timeline senders and the user. */
-function lazyMembers(ctx: SyncContext, roomId: string, state: StoredEvent[], timelineEvents: StoredEvent[], filter: EventFilterSpec | undefined): StoredEvent[] {
-  if (!filter?.lazy_load_members) return state;
-  const wanted = new Set(timelineEvents.map((e) => e.pdu.sender));
-  wanted.add(ctx.userId);
-  let sent = ctx.lazySent.get(roomId);
-  if (!sent || fromScratch(ctx)) ctx.lazySent.set(roomId, (sent = new Set()));
-  const out = state.filter((e) => {
-    if (e.pdu.type !== 'm.room.member') return true;
-    const target = e.pdu.state_key!;
-    if (!wanted.has(target)) return false;
-    if (!filter.include_redundant_members && sent!.has(target) && target !== ctx.userId) return false;
-    return true;
-  });
-  for (const e of out) if (e.pdu.type === 'm.room.member') sent.add(e.pdu.state_key!);
-  return out;
+const keyOf = (e: StoredEvent) => stateKey(e.pdu.type, e.pdu.state_key!);
+const isMember = (e: StoredEvent) => e.pdu.type === 'm.room.member';
+
+/**
+ * Adds the state changes the timeline left out (as Synapse does): for each key the timeline does
+ * not touch, the newest of the state list's event and the hidden ones.
+ */
+function withHiddenState(state: StoredEvent[], tl: RoomTimeline): StoredEvent[] {
+  if (tl.hidden.length === 0) return state;
+  const inTimeline = new Set(tl.events.filter((e) => typeof e.pdu.state_key === 'string').map(keyOf));
+  const byKey = new Map(state.map((e) => [keyOf(e), e]));
+  for (const h of tl.hidden) {
+    const k = keyOf(h);
+    if (inTimeline.has(k)) continue;
+    const current = byKey.get(k);
+    if (!current || (current.streamPos ?? 0) < (h.streamPos ?? 0)) byKey.set(k, h);
+  }
+  return [...byKey.values()];
 }
 
-function summaryOf(model: RoomModel, userId: string): JsonObject {
-  const joined = model.members('join');
-  const invited = model.members('invite');
-  const heroes = [...joined, ...invited].filter((u) => u !== userId).sort().slice(0, 5);
-  return { 'm.heroes': heroes, 'm.joined_member_count': joined.length, 'm.invited_member_count': invited.length };
+/**
+ * Lazy loading (spec: "Lazy-loading room members", sync.yaml): of the member events, those of the
+ * timeline's senders, of the heroes, and of the user when the whole state is sent, each once per
+ * device unless include_redundant_members; plus every membership change the client would
+ * otherwise miss (in a limited sync's gap, or kept out of the timeline).
+ */
+async function lazyMembers(
+  ctx: SyncContext,
+  model: RoomModel,
+  state: StoredEvent[],
+  o: { whole: boolean; changes: Set<string>; timeline: StoredEvent[]; heroes: string[]; startGroup: () => Promise<number | null>; filter: EventFilterSpec },
+): Promise<StoredEvent[]> {
+  let sent = ctx.lazySent.get(model.roomId);
+  if (!sent || o.whole) ctx.lazySent.set(model.roomId, (sent = new Set()));
+  const redundant = o.filter.include_redundant_members === true;
+  const wanted = new Set([...o.timeline.map((e) => e.pdu.sender), ...o.heroes]);
+  if (o.whole) wanted.add(ctx.userId);
+  const needed = (target: string) => wanted.has(target) && (redundant || !sent!.has(target));
+  const out: StoredEvent[] = [];
+  const covered = new Set(o.timeline.filter(isMember).map((e) => e.pdu.state_key!));
+  for (const e of state) {
+    if (!isMember(e)) {
+      out.push(e);
+      continue;
+    }
+    const target = e.pdu.state_key!;
+    if (o.changes.has(e.eventId) || needed(target)) {
+      out.push(e);
+      covered.add(target);
+    }
+  }
+  // The whole state holds every member at the timeline's start; a delta may not: look them up.
+  const missing = o.whole ? [] : [...wanted].filter((u) => !covered.has(u) && needed(u));
+  const group = missing.length ? await o.startGroup() : null;
+  if (group !== null) {
+    const at = (await stateKeysAtGroups(ctx.db, [group], missing.map((u) => ['m.room.member', u] as [string, string]))).get(group);
+    const found = await getEvents(ctx.db, [...(at?.values() ?? [])]);
+    for (const e of found.values()) if (matchesFilter(o.filter, { ...e.pdu, room_id: model.roomId })) out.push(e);
+  }
+  for (const e of [...out, ...o.timeline]) if (isMember(e)) sent.add(e.pdu.state_key!);
+  return out;
 }
 
 export interface RoomSections {
@@ -114,7 +163,8 @@ export async function roomSections(
   const changedSince = (row: MembershipRow) => since === undefined || row.streamPos > since.e;
 
   const joined = memberships.filter((r) => r.membership === 'join' && roomAllowed(ctx.filter, r.roomId));
-  // Rooms joined before `since` only need what happened after it.
+  // Rooms joined before `since` only need what happened after it; full_state sends their whole
+  // state, but the timeline still starts after `since` (sync.yaml: full_state).
   const steady = joined.filter((r) => !changedSince(r) && !ctx.fullState);
   const fresh = joined.filter((r) => changedSince(r) || ctx.fullState);
   const steadyEvents = await recentEvents(ctx.db, steady.map((r) => r.roomId), since?.e ?? 0, ctx.upto.e, limit * 3);
@@ -126,18 +176,19 @@ export async function roomSections(
     if (isFresh) {
       model = await loadModel(ctx, row.roomId);
       if (!model) continue;
-      tl = await recentVisible(ctx, model, ctx.upto.e, 0, limit, timelineFilter);
+      tl = await recentVisible(ctx, model, ctx.upto.e, changedSince(row) ? 0 : since!.e, limit, timelineFilter);
     } else {
+      // Joined throughout: every event since `since` is visible to the user.
       const w = steadyEvents.get(row.roomId);
-      tl = filterTimeline(w?.events ?? [], w?.more ?? false, timelineFilter, limit, row.roomId);
+      tl = filterTimeline(w?.events ?? [], w?.events ?? [], w?.more ?? false, timelineFilter, limit, row.roomId, ctx.upto.e);
     }
     const extras = await perRoomExtras(row.roomId, true);
-    if (!isFresh && tl.events.length === 0 && extras.accountData.length === 0 && extras.ephemeral.length === 0) continue;
+    if (!isFresh && tl.events.length === 0 && tl.hidden.length === 0 && extras.accountData.length === 0 && extras.ephemeral.length === 0) continue;
     model ??= await loadModel(ctx, row.roomId);
     if (!model) continue;
-    const { memberChange, ...body } = await roomBody(ctx, model, tl, isFresh, stateFilter);
-    const room: JoinedRoom = { ...body, account_data: { events: extras.accountData }, ephemeral: { events: extras.ephemeral } };
-    if (isFresh || memberChange) room.summary = summaryOf(model, ctx.userId);
+    const body = await roomBody(ctx, model, tl, isFresh, stateFilter, true);
+    const room: JoinedRoom = { timeline: body.timeline, state: body.state, account_data: { events: extras.accountData }, ephemeral: { events: extras.ephemeral } };
+    if (body.summary) room.summary = body.summary;
     if (extras.counts) Object.assign(room, extras.counts);
     out.join[row.roomId] = room;
   }
@@ -167,7 +218,7 @@ async function strippedState(ctx: SyncContext, row: MembershipRow): Promise<Json
   const state = await stateOfGroup(ctx.db, member.stateGroup);
   const ids = [...state].filter(([k]) => STRIPPED_TYPES.has(splitStateKey(k)[0])).map(([, id]) => id);
   const inviter = member.pdu.sender;
-  const inviterMember = state.get(`${'m.room.member'.length}:m.room.member${inviter}`);
+  const inviterMember = state.get(stateKey('m.room.member', inviter));
   if (inviterMember && inviter !== ctx.userId) ids.push(inviterMember);
   const found = await getEvents(ctx.db, ids);
   const events = [...found.values(), member].map((e) => ({ type: e.pdu.type, state_key: e.pdu.state_key, content: e.pdu.content, sender: e.pdu.sender }));
@@ -184,11 +235,11 @@ async function leftRoom(
 ): Promise<LeftRoom | undefined> {
   const model = await loadModel(ctx, row.roomId);
   if (!model) return undefined;
-  // The room as the user last saw it: up to and including their leave.
-  const after = ctx.since && !ctx.fullState ? ctx.since.e : 0;
+  // The room as the user last saw it: up to and including their leave (after `since`, even with full_state).
+  const after = ctx.since?.e ?? 0;
   const tl = await recentVisible(ctx, model, row.streamPos, after, limit, timelineFilter);
-  const { memberChange: _, ...body } = await roomBody(ctx, model, tl, after === 0, stateFilter);
-  return { ...body, account_data: { events: (await perRoomExtras(row.roomId, false)).accountData } };
+  const body = await roomBody(ctx, model, tl, after === 0 || ctx.fullState, stateFilter, false);
+  return { timeline: body.timeline, state: body.state, account_data: { events: (await perRoomExtras(row.roomId, false)).accountData } };
 }
 
 /** The newest visible events in (after, upto], oldest first. */
@@ -196,32 +247,48 @@ async function recentVisible(ctx: SyncContext, model: RoomModel, upto: number, a
   const window = await timeline(ctx.db, model.roomId, { dir: 'b', before: upto + 1, after, limit: limit * 3 + 1 });
   const more = window.length > limit * 3;
   const chronological = window.slice(0, limit * 3).reverse();
-  return filterTimeline(await visibleTo(ctx.db, model, ctx.userId, chronological), more, filter, limit, model.roomId);
+  return filterTimeline(chronological, await visibleTo(ctx.db, model, ctx.userId, chronological), more, filter, limit, model.roomId, upto);
 }
 
 /**
- * Timeline and state of a room section. State is the whole state at the start of the timeline
- * for a room new to the client; otherwise only what changed in a gap (a limited timeline).
+ * Timeline, state and summary of a room section. State is the whole state at the start of the
+ * timeline for a room new to the client (`whole`); otherwise only what changed in a gap (a
+ * limited timeline). Either way it also carries the state changes the timeline left out.
  */
-async function roomBody(ctx: SyncContext, model: RoomModel, tl: RoomTimeline, whole: boolean, stateFilter: EventFilterSpec | undefined) {
+async function roomBody(ctx: SyncContext, model: RoomModel, tl: RoomTimeline, whole: boolean, stateFilter: EventFilterSpec | undefined, withSummary: boolean) {
   const first = tl.events[0];
   const timelineIds = new Set(tl.events.map((e) => e.eventId));
+  // The state group at the timeline's start, read only when needed (a steady room's sync has no use for it).
+  let start: Promise<number | null> | undefined;
+  const startGroup = () => (start ??= stateGroupBefore(ctx.db, model.roomId, first ? first.streamPos! : tl.upto + 1));
   let stateIds: string[] = [];
   if (whole) {
-    const startGroup = first ? await stateGroupBefore(ctx.db, model.roomId, first.streamPos!) : model.stateGroup;
-    stateIds = await stateDelta(ctx, undefined, startGroup, timelineIds);
-  } else if (tl.limited && first) {
-    const [fromGroup, toGroup] = await Promise.all([stateGroupBefore(ctx.db, model.roomId, ctx.since!.e + 1), stateGroupBefore(ctx.db, model.roomId, first.streamPos!)]);
-    stateIds = await stateDelta(ctx, fromGroup, toGroup, timelineIds);
+    stateIds = await stateDelta(ctx, undefined, await startGroup(), timelineIds);
+  } else if (tl.limited) {
+    const fromGroup = await stateGroupBefore(ctx.db, model.roomId, ctx.since!.e + 1);
+    stateIds = await stateDelta(ctx, fromGroup, await startGroup(), timelineIds);
   }
-  let stateEvents = [...(await getEvents(ctx.db, stateIds)).values()].filter((e) => matchesFilter(stateFilter, { ...e.pdu, room_id: model.roomId }));
-  stateEvents = lazyMembers(ctx, model.roomId, stateEvents, tl.events, stateFilter);
+  const found = [...(await getEvents(ctx.db, stateIds)).values()];
+  // Membership changes the client would not see otherwise: of the gap, or kept out of the timeline.
+  const changes = new Set([...(whole ? [] : found), ...tl.hidden].filter(isMember).map((e) => e.eventId));
+  let stateEvents = withHiddenState(found, tl).filter((e) => matchesFilter(stateFilter, { ...e.pdu, room_id: model.roomId }));
+
+  // The summary comes with a room new to the client and whenever the membership changed.
+  const memberChange = tl.events.some(isMember) || stateEvents.some(isMember);
+  const heroes = withSummary && (whole || memberChange) ? await heroesOf(ctx.db, model.roomId, ctx.userId) : undefined;
+  if (stateFilter?.lazy_load_members) {
+    stateEvents = await lazyMembers(ctx, model, stateEvents, { whole, changes, timeline: tl.events, heroes: heroes ?? [], startGroup, filter: stateFilter });
+  }
+
   const viewer = { userId: ctx.userId, deviceId: ctx.deviceId };
-  const body = {
-    timeline: { events: await serveEvents(ctx.db, model.version, tl.events, viewer, { bundle: true }), limited: tl.limited } as LeftRoom['timeline'],
-    state: { events: await serveEvents(ctx.db, model.version, stateEvents, viewer) },
-    memberChange: [...tl.events, ...stateEvents].some((e) => e.pdu.type === 'm.room.member'),
+  const shape: EventShape = { format: ctx.filter.event_format, fields: ctx.filter.event_fields };
+  const servedTimeline = await serveEvents(ctx.db, model.version, tl.events, viewer, { bundle: true });
+  const servedState = await serveEvents(ctx.db, model.version, stateEvents, viewer);
+  const body: { timeline: LeftRoom['timeline']; state: LeftRoom['state']; summary?: JsonObject } = {
+    timeline: { events: shapeEvents(servedTimeline, tl.events, model.version, shape), limited: tl.limited },
+    state: { events: shapeEvents(servedState, stateEvents, model.version, shape) },
   };
   if (first) body.timeline.prev_batch = positionToken(first.streamPos! - 1);
+  if (heroes) body.summary = summaryOf(model, heroes);
   return body;
 }

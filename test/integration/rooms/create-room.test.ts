@@ -410,13 +410,11 @@ describe('createRoom: refused requests', () => {
     expect(r.status).toBe(401);
     expect(r.body.errcode).toBe('M_MISSING_TOKEN');
   });
-});
 
-describe('known bugs (see report)', () => {
   // create_room.yaml, 400: "The initial state implied by the parameters to the request is invalid:
   // for example, the user's power_level is set below that necessary to set the room name
-  // (errcode set to M_INVALID_ROOM_STATE)". Myelin answers 403 M_FORBIDDEN.
-  it.skip('initial state the creator may not send → 400 M_INVALID_ROOM_STATE', async () => {
+  // (errcode set to M_INVALID_ROOM_STATE)". Here the creator's own power level is too low.
+  it('initial state the creator may not send → 400 M_INVALID_ROOM_STATE', async () => {
     const alice = await registerUser();
     const r = await createRoomRaw(alice, { room_version: '11', name: 'x', power_level_content_override: { users: { [alice.userId]: 10 } } });
     expect(r.status).toBe(400);

@@ -175,6 +175,17 @@ describe('/messages: pagination', () => {
     expect(unknown.status).toBeLessThan(500);
     expect(unknown.status).toBeGreaterThanOrEqual(400);
   });
+
+  // message_pagination.yaml, start: "A token corresponding to the start of chunk. This will be the
+  // same as the value given in from." Here `from` is a sync token, which is not a room token.
+  it('/messages start equals from when from is a sync token', async () => {
+    const alice = await registerUser();
+    const roomId = await createRoom(alice);
+    await sendOk(alice, roomId);
+    const s = await sync(alice);
+    const p = await page(alice, roomId, { dir: 'b', from: s.next_batch, limit: 2 });
+    expect(p.start).toBe(s.next_batch);
+  });
 });
 
 describe('/messages: filters', () => {
@@ -380,6 +391,84 @@ describe('history visibility', () => {
     expect(ids(await timeline(bob, roomId))).not.toContain(after);
     expect((await getEvent(bob, roomId, after)).status).toBe(404);
   });
+
+  // history_visibility module, server behaviour 3: "If history_visibility was set to shared, and
+  // the user joined the room at any point after the event was sent, allow." and "After a user has
+  // left a room, they may see any events which they were allowed to see before they left".
+  it('shared history from before a user’s join stays visible to them after they leave', async () => {
+    const [alice, bob] = await Promise.all([registerUser(), registerUser()]);
+    const roomId = await createRoom(alice, { preset: 'public_chat' });
+    const before = await sendOk(alice, roomId, { msgtype: 'm.text', body: 'before bob' });
+    expect((await join(bob, roomId)).status).toBe(200);
+    expect((await getEvent(bob, roomId, before)).status).toBe(200);
+    expect((await leave(bob, roomId)).status).toBe(200);
+    expect((await getEvent(bob, roomId, before)).status).toBe(200);
+    expect(ids(await timeline(bob, roomId))).toContain(before);
+  });
+
+  // Same section: "For m.room.history_visibility events themselves, the user should be allowed to
+  // see the event if the history_visibility before or after the event would allow them to see it."
+  it('a history_visibility change from shared to joined is visible to a user who joins later', async () => {
+    const [alice, bob] = await Promise.all([registerUser(), registerUser()]);
+    const roomId = await createRoom(alice, { preset: 'public_chat' });
+    const change = await putState(alice, roomId, 'm.room.history_visibility', { history_visibility: 'joined' });
+    expect(change.status).toBe(200);
+    expect((await join(bob, roomId)).status).toBe(200);
+    expect((await getEvent(bob, roomId, change.body.event_id)).status).toBe(200);
+  });
+
+  // leaving.yaml /forget: "After this API is called, however, a user will no longer be able to
+  // retrieve history for this room." Reads answer as to someone who was never in the room.
+  it('after /forget the user can no longer read the room’s history', async () => {
+    const [alice, bob] = await Promise.all([registerUser(), registerUser()]);
+    const roomId = await createRoom(alice, { preset: 'public_chat' });
+    expect((await join(bob, roomId)).status).toBe(200);
+    const msg = await sendOk(alice, roomId);
+    expect((await leave(bob, roomId)).status).toBe(200);
+    expect((await getEvent(bob, roomId, msg)).status).toBe(200);
+    expect((await call('POST', roomPath(roomId, '/forget'), { token: bob.token, body: {} })).status).toBe(200);
+    expect((await messages(bob, roomId, { dir: 'b' })).status).toBe(403);
+    expect((await getEvent(bob, roomId, msg)).status).toBe(404);
+    expect((await context(bob, roomId, msg)).status).toBe(404);
+    expect((await roomState(bob, roomId)).status).toBe(403);
+    expect((await getState(bob, roomId, 'm.room.create')).status).toBe(403);
+    expect((await members(bob, roomId)).status).toBe(403);
+    // Joining again makes the history readable again (the forgotten flag goes with the new membership).
+    expect((await join(bob, roomId)).status).toBe(200);
+    expect((await getEvent(bob, roomId, msg)).status).toBe(200);
+  });
+
+  // Synapse answers /messages of an invited user with 403 unless the room is world_readable
+  // (rooms.yaml /messages: 403 "You aren't a member of the room").
+  it('an invited user may not page the history, unless the room is world_readable', async () => {
+    const [alice, bob] = await Promise.all([registerUser(), registerUser()]);
+    const roomId = await createRoom(alice, { preset: 'private_chat' });
+    expect((await member(alice, roomId, 'invite', bob.userId)).status).toBe(200);
+    const refused = await messages(bob, roomId, { dir: 'b' });
+    expect(refused.status).toBe(403);
+    expect(refused.body.errcode).toBe('M_FORBIDDEN');
+    const open = await createRoom(alice, { preset: 'private_chat', initial_state: [{ type: 'm.room.history_visibility', content: { history_visibility: 'world_readable' } }] });
+    const msg = await sendOk(alice, open);
+    expect((await member(alice, open, 'invite', bob.userId)).status).toBe(200);
+    expect(ids((await page(bob, open, { dir: 'b' })).chunk)).toContain(msg);
+  });
+
+  it('/messages without from, for a user who left, starts at their leave', async () => {
+    const [alice, bob] = await Promise.all([registerUser(), registerUser()]);
+    const roomId = await createRoom(alice, { preset: 'public_chat' });
+    expect((await join(bob, roomId)).status).toBe(200);
+    const last = await sendOk(alice, roomId, { msgtype: 'm.text', body: 'last seen' });
+    expect((await leave(bob, roomId)).status).toBe(200);
+    const hidden = await sendMany(alice, roomId, 5, 'after');
+    const p = await page(bob, roomId, { dir: 'b', limit: 2 });
+    expect(p.chunk[0].type).toBe('m.room.member');
+    expect(p.chunk[0].state_key).toBe(bob.userId);
+    expect(p.chunk[1].event_id).toBe(last);
+    // The start token is the leave: paging forward from it shows nothing of what came after.
+    const forward = await page(bob, roomId, { dir: 'f', from: p.start });
+    expect(ids(forward.chunk).some((id) => hidden.includes(id))).toBe(false);
+    expect(forward.chunk).toEqual([]);
+  });
 });
 
 describe('/context', () => {
@@ -450,6 +539,19 @@ describe('/context', () => {
       expect(r.body.errcode).toBe('M_NOT_FOUND');
     }
     expect([403, 404]).toContain((await context(mallory, roomA, inA)).status);
+  });
+
+  // event_context.yaml, state: "The state of the room at the last event returned.", not at the
+  // requested event when events_after contains later state changes.
+  it('/context state is the state at the last event returned', async () => {
+    const alice = await registerUser();
+    const roomId = await createRoom(alice, { name: 'N1' });
+    const target = await sendOk(alice, roomId);
+    expect((await putState(alice, roomId, 'm.room.name', { name: 'N2' })).status).toBe(200);
+    const last = await sendOk(alice, roomId);
+    const r = await context(alice, roomId, target, { limit: 10 });
+    expect(ids(r.body.events_after).at(-1)).toBe(last);
+    expect(r.body.state.find((e: Ev) => e.type === 'm.room.name').content).toEqual({ name: 'N2' });
   });
 });
 
@@ -529,6 +631,33 @@ describe('/members', () => {
     const bad = await members(alice, roomId, { at: 'garbage' });
     expect(bad.status).toBe(400);
   });
+
+  it('a user who never joined a world_readable room may list its members; not of another room', async () => {
+    const [alice, bob, reader] = await Promise.all([registerUser(), registerUser(), registerUser()]);
+    const roomId = await createRoom(alice, { preset: 'public_chat', initial_state: [{ type: 'm.room.history_visibility', content: { history_visibility: 'world_readable' } }] });
+    expect((await join(bob, roomId)).status).toBe(200);
+    const r = await members(reader, roomId);
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expectSpec(MEMBERS, 200, r.body);
+    expect(r.body.chunk.map((e) => e.state_key).sort()).toEqual([alice.userId, bob.userId].sort());
+    const closed = await createRoom(alice, { preset: 'public_chat' });
+    const refused = await members(reader, closed);
+    expect(refused.status).toBe(403);
+    expect((refused.body as unknown as { errcode: string }).errcode).toBe('M_FORBIDDEN');
+  });
+
+  // rooms.yaml /members: "When specified alongside not_membership, the two parameters create an
+  // 'or' condition: either the membership is the same as membership or is not the same as
+  // not_membership." (Synapse ANDs them.)
+  it('membership together with not_membership is an OR', async () => {
+    const [alice, bob, carol] = await Promise.all([registerUser(), registerUser(), registerUser()]);
+    const roomId = await createRoom(alice, { preset: 'public_chat' });
+    expect((await member(alice, roomId, 'invite', bob.userId)).status).toBe(200);
+    expect((await join(carol, roomId)).status).toBe(200);
+    expect((await leave(carol, roomId)).status).toBe(200);
+    const r = await members(alice, roomId, { membership: 'join', not_membership: 'leave' });
+    expect(r.body.chunk.map((e) => e.state_key).sort()).toEqual([alice.userId, bob.userId].sort());
+  });
 });
 
 describe('/joined_members', () => {
@@ -543,85 +672,5 @@ describe('/joined_members', () => {
     expectSpec('GET /_matrix/client/v3/rooms/{roomId}/joined_members', 200, r.body);
     expect(r.body.joined[bob.userId]).toEqual({ display_name: 'Bobby', avatar_url: 'mxc://test.local/bobface' });
     expect(r.body.joined[alice.userId]).toEqual({ display_name: alice.localpart });
-  });
-});
-
-describe('known bugs (see report)', () => {
-  // message_pagination.yaml, start: "A token corresponding to the start of chunk. This will be the
-  // same as the value given in from." With a sync token as `from`, Myelin answers with its own
-  // room token (t<pos>) instead.
-  it.skip('/messages start equals from when from is a sync token', async () => {
-    const alice = await registerUser();
-    const roomId = await createRoom(alice);
-    await sendOk(alice, roomId);
-    const s = await sync(alice);
-    const p = await page(alice, roomId, { dir: 'b', from: s.next_batch, limit: 2 });
-    expect(p.start).toBe(s.next_batch);
-  });
-
-  // history_visibility module, server behaviour 3: "If history_visibility was set to shared, and
-  // the user joined the room at any point after the event was sent, allow." and "After a user has
-  // left a room, they may see any events which they were allowed to see before they left".
-  // Myelin only allows shared history to users who are joined now.
-  it.skip('shared history from before a user’s join stays visible to them after they leave', async () => {
-    const [alice, bob] = await Promise.all([registerUser(), registerUser()]);
-    const roomId = await createRoom(alice, { preset: 'public_chat' });
-    const before = await sendOk(alice, roomId, { msgtype: 'm.text', body: 'before bob' });
-    expect((await join(bob, roomId)).status).toBe(200);
-    expect((await getEvent(bob, roomId, before)).status).toBe(200);
-    expect((await leave(bob, roomId)).status).toBe(200);
-    expect((await getEvent(bob, roomId, before)).status).toBe(200);
-    expect(ids(await timeline(bob, roomId))).toContain(before);
-  });
-
-  // Same section: "For m.room.history_visibility events themselves, the user should be allowed to
-  // see the event if the history_visibility before or after the event would allow them to see it."
-  it.skip('a history_visibility change from shared to joined is visible to a user who joins later', async () => {
-    const [alice, bob] = await Promise.all([registerUser(), registerUser()]);
-    const roomId = await createRoom(alice, { preset: 'public_chat' });
-    const change = await putState(alice, roomId, 'm.room.history_visibility', { history_visibility: 'joined' });
-    expect(change.status).toBe(200);
-    expect((await join(bob, roomId)).status).toBe(200);
-    expect((await getEvent(bob, roomId, change.body.event_id)).status).toBe(200);
-  });
-
-  // event_context.yaml, state: "The state of the room at the last event returned." Myelin returns
-  // the state at the requested event even when events_after contains later state changes.
-  it.skip('/context state is the state at the last event returned', async () => {
-    const alice = await registerUser();
-    const roomId = await createRoom(alice, { name: 'N1' });
-    const target = await sendOk(alice, roomId);
-    expect((await putState(alice, roomId, 'm.room.name', { name: 'N2' })).status).toBe(200);
-    const last = await sendOk(alice, roomId);
-    const r = await context(alice, roomId, target, { limit: 10 });
-    expect(ids(r.body.events_after).at(-1)).toBe(last);
-    expect(r.body.state.find((e: Ev) => e.type === 'm.room.name').content).toEqual({ name: 'N2' });
-  });
-
-  // rooms.yaml /members: "When specified alongside not_membership, the two parameters create an
-  // 'or' condition: either the membership is the same as membership or is not the same as
-  // not_membership." Myelin (like Synapse) ANDs them.
-  it.skip('membership together with not_membership is an OR', async () => {
-    const [alice, bob, carol] = await Promise.all([registerUser(), registerUser(), registerUser()]);
-    const roomId = await createRoom(alice, { preset: 'public_chat' });
-    expect((await member(alice, roomId, 'invite', bob.userId)).status).toBe(200);
-    expect((await join(carol, roomId)).status).toBe(200);
-    expect((await leave(carol, roomId)).status).toBe(200);
-    const r = await members(alice, roomId, { membership: 'join', not_membership: 'leave' });
-    expect(r.body.chunk.map((e) => e.state_key).sort()).toEqual([alice.userId, bob.userId].sort());
-  });
-
-  // leaving.yaml /forget: "After this API is called, however, a user will no longer be able to
-  // retrieve history for this room." Myelin only flags the membership row; reads ignore it.
-  it.skip('after /forget the user can no longer read the room’s history', async () => {
-    const [alice, bob] = await Promise.all([registerUser(), registerUser()]);
-    const roomId = await createRoom(alice, { preset: 'public_chat' });
-    expect((await join(bob, roomId)).status).toBe(200);
-    const msg = await sendOk(alice, roomId);
-    expect((await leave(bob, roomId)).status).toBe(200);
-    expect((await getEvent(bob, roomId, msg)).status).toBe(200);
-    expect((await call('POST', roomPath(roomId, '/forget'), { token: bob.token, body: {} })).status).toBe(200);
-    expect((await messages(bob, roomId, { dir: 'b' })).status).toBe(403);
-    expect((await getEvent(bob, roomId, msg)).status).toBe(404);
   });
 });

@@ -1,8 +1,11 @@
 // The design's invariants under concurrency (../shared/DESIGN.md): 1 per-room order, 3 idempotent
 // sends, 4 authorise before accept, 7 nothing lost, nothing half-written. The stored PDUs are read
 // directly (test-only) to check the DAG the RoomDO built: one linear chain, no gap, no duplicate.
-import { describe, expect, it } from 'vitest';
-import { call, login, registerUser, SERVER_NAME, type TestUser } from '../helpers/client';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { env } from 'cloudflare:test';
+import { sql } from 'drizzle-orm';
+import { httpDb } from '../../../src/db/client';
+import { call, login, registerUser, SERVER_NAME, type Reply, type TestUser } from '../helpers/client';
 import {
   context,
   createRoom,
@@ -254,25 +257,43 @@ describe('invariant 4: authorise before accept', { timeout: HEAVY }, () => {
   });
 });
 
+/**
+ * A fault injected for these tests: Postgres refuses to insert an event of this type, inside the
+ * transaction that persists it (a trigger on the events table). It stands for any event that
+ * cannot be stored, without which no request can make a batch fail.
+ */
+const UNSTORABLE = 'org.example.unstorable';
+
+async function installUnstorableTrigger() {
+  const db = httpDb(env);
+  await db.execute(
+    sql.raw(`create or replace function myelin_test_unstorable() returns trigger language plpgsql as $$
+      begin raise exception 'test fault: % cannot be stored', new.type; end $$`),
+  );
+  await db.execute(
+    sql.raw(`do $$ begin
+      if not exists (select 1 from pg_trigger where tgname = 'myelin_test_unstorable') then
+        create trigger myelin_test_unstorable before insert on events for each row
+          when (new.type = '${UNSTORABLE}') execute function myelin_test_unstorable();
+      end if;
+    end $$`),
+  );
+}
+
 describe('invariant 7: nothing lost, nothing half-written', { timeout: HEAVY }, () => {
-  // A state key holding U+0000 is a valid event that Postgres text cannot store: today it is the
-  // one way to make a batch's transaction fail without editing the server. Whatever the outcome,
-  // every acknowledged event must be stored once, nothing else, and the room must go on from its
-  // last stored event.
+  beforeAll(installUnstorableTrigger);
+
   it('a batch that fails to persist leaves no trace and the room continues from the last stored event', async () => {
     const alice = await registerUser();
     const roomId = await createRoom(alice, { name: 'before' });
     const before = await storedEvents(roomId);
-    const poison = await call('PUT', roomPath(roomId, '/state/org.example/%00'), { token: alice.token, body: { v: 1 } });
+    const poison = await putState(alice, roomId, UNSTORABLE, { v: 1 });
+    expect(poison.status).toBe(500);
+    expect(poison.body.errcode).toBe('M_UNKNOWN');
     const after = await storedEvents(roomId);
-    if (poison.status >= 500) {
-      expect(after.map((r) => r.eventId)).toEqual(before.map((r) => r.eventId));
-      const state = await stateMap(alice, roomId);
-      expect([...state.keys()].some((k) => k.startsWith('org.example|'))).toBe(false);
-    } else {
-      expect(poison.status).toBe(200);
-      expect(after.at(-1)!.eventId).toBe(poison.body.event_id);
-    }
+    expect(after.map((r) => r.eventId)).toEqual(before.map((r) => r.eventId));
+    const state = await stateMap(alice, roomId);
+    expect([...state.keys()].some((k) => k.startsWith(`${UNSTORABLE}|`))).toBe(false);
     // The room goes on: the next events chain onto the last stored one, state included.
     expect((await putState(alice, roomId, 'm.room.name', { name: 'after' })).status).toBe(200);
     await sendOk(alice, roomId);
@@ -282,21 +303,23 @@ describe('invariant 7: nothing lost, nothing half-written', { timeout: HEAVY }, 
     await expectStateIsFold(alice, roomId);
   });
 
-  it('concurrent good events beside a failing one: every 200 is stored exactly once, every failure left nothing', async () => {
+  it('concurrent good events beside a failing one: every good one is stored exactly once, the failing one left nothing', async () => {
     const alice = await registerUser();
     const roomId = await createRoom(alice);
     const replies = await Promise.all([
       ...Array.from({ length: 10 }, (_, i) => sendWithTxn(alice, roomId, 'm.room.message', nextTxn(), { msgtype: 'm.text', body: `good ${i}` })),
-      call('PUT', roomPath(roomId, '/state/org.example/%00'), { token: alice.token, body: { v: 1 } }),
+      putState(alice, roomId, UNSTORABLE, { v: 1 }),
       ...Array.from({ length: 10 }, (_, i) => putState(alice, roomId, 'org.example', { i }, `ok${i}`)),
     ]);
-    for (const r of replies) expect([200, 500]).toContain(r.status);
+    expect(replies[10].status).toBe(500);
+    const good = [...replies.slice(0, 10), ...replies.slice(11)];
+    expect(good.map((r) => r.status)).toEqual(Array(20).fill(200));
     const rows = await storedEvents(roomId);
     expectLinearChain(rows);
     const stored = rows.map((r) => r.eventId);
-    for (const r of replies.filter((x) => x.status === 200)) expect(stored.filter((id) => id === r.body.event_id).length).toBe(1);
+    for (const r of good) expect(stored.filter((id) => id === r.body.event_id).length).toBe(1);
     // Everything stored past the room's creation was acknowledged.
-    const acknowledged = new Set(replies.filter((x) => x.status === 200).map((r) => r.body.event_id));
+    const acknowledged = new Set(good.map((r) => r.body.event_id));
     const created = rows.findIndex((r) => r.pdu.type === 'm.room.guest_access');
     for (const r of rows.slice(created + 1)) expect(acknowledged.has(r.eventId), r.eventId).toBe(true);
     await expectStateIsFold(alice, roomId);
@@ -305,79 +328,70 @@ describe('invariant 7: nothing lost, nothing half-written', { timeout: HEAVY }, 
     expectLinearChain(await storedEvents(roomId));
   });
 
-  it('a createRoom that fails to persist leaves no room and frees its alias', async () => {
-    const alice = await registerUser();
-    const localpart = `failed-${alice.localpart}`;
-    const alias = `#${localpart}:${SERVER_NAME}`;
-    const r = await createRoomRaw(alice, { room_alias_name: localpart, initial_state: [{ type: 'org.example', state_key: '\u0000', content: {} }] });
-    if (r.status >= 500) {
-      expect((await call('GET', v3(`/directory/room/${enc(alias)}`))).status).toBe(404);
-      const rooms = await call('GET', v3('/joined_rooms'), { token: alice.token });
-      expect(rooms.body.joined_rooms).toEqual([]);
-      // The alias can be used again.
-      const again = await createRoomRaw(alice, { room_alias_name: localpart });
-      expect(again.status).toBe(200);
-      expect((await call('GET', v3(`/directory/room/${enc(alias)}`))).body.room_id).toBe(again.body.room_id);
-    } else {
-      expect(r.status).toBe(200);
-      expect((await call('GET', v3(`/directory/room/${enc(alias)}`))).body.room_id).toBe(r.body.room_id);
-    }
-  });
-});
-
-describe('known bugs (see report)', { timeout: HEAVY }, () => {
-  // Design invariant 8 ("A client mistake is never a 500"); and these are not even mistakes: a
-  // state key, event type, transaction id or m.relates_to.event_id holding U+0000 is a valid JSON
-  // string. Postgres text cannot hold NUL, so Myelin fails with 500 (the state key case inside the
-  // persisting transaction, the others in queries before it). Expected: 200, or a 4xx refusal.
-  it.skip('U+0000 in a state key, event type, transaction id or relation target is not a 500', async () => {
-    const alice = await registerUser();
-    const roomId = await createRoom(alice);
-    const replies = [
-      await call('PUT', roomPath(roomId, '/state/org.example/%00'), { token: alice.token, body: { v: 1 } }),
-      await call('PUT', roomPath(roomId, `/send/org.example%00x/${nextTxn()}`), { token: alice.token, body: { v: 1 } }),
-      await call('PUT', roomPath(roomId, '/send/m.room.message/a%00b'), { token: alice.token, body: { body: 'x' } }),
-      await sendWithTxn(alice, roomId, 'm.room.message', nextTxn(), { body: 'x', 'm.relates_to': { rel_type: 'm.reference', event_id: '$a\u0000b' } }),
-    ];
-    for (const r of replies) expect(r.status, JSON.stringify(r.body)).toBeLessThan(500);
-  });
-
-  // Invariant 3 with 7: RoomDO.#commitBatch answers a retry found in the same batch (txnsInBatch)
-  // with the first copy's event id before the batch is persisted. When that batch then fails, the
-  // retry has had 200 for an event that was never stored, and a later retry of the same txnId
-  // creates a different event. Expected: a 200 always names a stored event, the same one for every
-  // copy of the request.
-  it.skip('a retried txnId in a batch that fails is never answered 200 with an event that does not exist', async () => {
+  // Invariant 3 with 7: a retry of a transaction id that arrives while its original waits in the
+  // same batch is answered with the original's event id only once that is stored; when the batch
+  // fails, the events are retried one by one and the retries follow their original.
+  it('a retried txnId in a batch that fails is never answered 200 with an event that does not exist', async () => {
     const alice = await registerUser();
     const roomId = await createRoom(alice);
     const txn = nextTxn();
     // The first request opens a batch; the others queue behind it and are committed together.
     const replies = await Promise.all([
       sendWithTxn(alice, roomId, 'm.room.message', nextTxn(), { msgtype: 'm.text', body: 'leader' }),
-      call('PUT', roomPath(roomId, '/state/org.example/%00'), { token: alice.token, body: { v: 1 } }),
+      putState(alice, roomId, UNSTORABLE, { v: 1 }),
       ...Array.from({ length: 4 }, () => sendWithTxn(alice, roomId, 'm.room.message', txn, { msgtype: 'm.text', body: 'retried' })),
     ]);
+    expect(replies[1].status).toBe(500);
     const later = await sendWithTxn(alice, roomId, 'm.room.message', txn, { msgtype: 'm.text', body: 'retried' });
     expect(later.status).toBe(200);
     const stored = new Set((await storedEvents(roomId)).map((r) => r.eventId));
-    for (const r of replies.slice(2).filter((x) => x.status === 200)) {
-      expect(stored.has(r.body.event_id), r.body.event_id).toBe(true);
+    expect(stored.has(later.body.event_id)).toBe(true);
+    for (const r of replies.slice(2)) {
+      expect(r.status).toBe(200);
       expect(r.body.event_id).toBe(later.body.event_id);
     }
+    expectLinearChain(await storedEvents(roomId));
   });
 
-  // Group commit: one event that cannot be stored fails the whole batch, so valid events of other
-  // requests that happened to share its transaction get 500 too (design invariant 7 asks for
-  // "the whole event or nothing" per event). Expected: every valid event is accepted.
-  it.skip('valid events committed beside a failing one are not failed with it', async () => {
+  it('a createRoom that fails to persist leaves no room and frees its alias', async () => {
+    const alice = await registerUser();
+    const localpart = `failed-${alice.localpart}`;
+    const alias = `#${localpart}:${SERVER_NAME}`;
+    const r = await createRoomRaw(alice, { room_alias_name: localpart, initial_state: [{ type: UNSTORABLE, state_key: '', content: {} }] });
+    expect(r.status).toBe(500);
+    expect((await call('GET', v3(`/directory/room/${enc(alias)}`))).status).toBe(404);
+    const rooms = await call('GET', v3('/joined_rooms'), { token: alice.token });
+    expect(rooms.body.joined_rooms).toEqual([]);
+    // The alias can be used again.
+    const again = await createRoomRaw(alice, { room_alias_name: localpart });
+    expect(again.status).toBe(200);
+    expect((await call('GET', v3(`/directory/room/${enc(alias)}`))).body.room_id).toBe(again.body.room_id);
+  });
+});
+
+describe('invariant 8: bad input gets a Matrix error', () => {
+  // A state key, event type, transaction id or m.relates_to.event_id holding U+0000 is a valid
+  // JSON string that Postgres text cannot hold: refused as the client's mistake, never a 500.
+  it('U+0000 in a state key, event type, transaction id or relation target → 400, and nothing is sent', async () => {
     const alice = await registerUser();
     const roomId = await createRoom(alice);
-    const replies = await Promise.all([
-      ...Array.from({ length: 10 }, (_, i) => sendWithTxn(alice, roomId, 'm.room.message', nextTxn(), { msgtype: 'm.text', body: `good ${i}` })),
-      call('PUT', roomPath(roomId, '/state/org.example/%00'), { token: alice.token, body: { v: 1 } }),
-      ...Array.from({ length: 10 }, (_, i) => sendWithTxn(alice, roomId, 'm.room.message', nextTxn(), { msgtype: 'm.text', body: `good ${10 + i}` })),
-    ]);
-    const good = [...replies.slice(0, 10), ...replies.slice(11)];
-    expect(good.map((r) => r.status)).toEqual(Array(20).fill(200));
+    const before = (await storedEvents(roomId)).length;
+    const replies: [Reply, string][] = [
+      [await call('PUT', roomPath(roomId, '/state/org.example/%00'), { token: alice.token, body: { v: 1 } }), 'M_INVALID_PARAM'],
+      [await call('PUT', roomPath(roomId, `/send/org.example%00x/${nextTxn()}`), { token: alice.token, body: { v: 1 } }), 'M_INVALID_PARAM'],
+      [await call('PUT', roomPath(roomId, '/state/org.example%00x/'), { token: alice.token, body: { v: 1 } }), 'M_INVALID_PARAM'],
+      [await call('PUT', roomPath(roomId, '/send/m.room.message/a%00b'), { token: alice.token, body: { body: 'x' } }), 'M_INVALID_PARAM'],
+      [await sendWithTxn(alice, roomId, 'm.room.message', nextTxn(), { body: 'x', 'm.relates_to': { rel_type: 'm.reference', event_id: '$a\u0000b' } }), 'M_BAD_JSON'],
+      [await createRoomRaw(alice, { initial_state: [{ type: 'org.example', state_key: '\u0000', content: {} }] }), 'M_BAD_JSON'],
+    ];
+    for (const [r, errcode] of replies) {
+      expect(r.status, JSON.stringify(r.body)).toBe(400);
+      expect(r.body.errcode).toBe(errcode);
+    }
+    expect((await storedEvents(roomId)).length).toBe(before);
+    // U+0000 inside content is only text in the event: it is stored and served as sent.
+    const ok = await sendWithTxn(alice, roomId, 'm.room.message', nextTxn(), { msgtype: 'm.text', body: 'a\u0000b' });
+    expect(ok.status).toBe(200);
+    expect((await call('GET', roomPath(roomId, `/event/${enc(ok.body.event_id)}`), { token: alice.token })).body.content.body).toBe('a\u0000b');
   });
 });

@@ -206,13 +206,11 @@ describe('read markers', () => {
     expect(wrongType.body.errcode).toBe('M_BAD_JSON');
     expect(roomAccountDataOf(await sync(bob), roomId).map((e) => e.type)).not.toContain('m.fully_read');
   });
-});
 
-describe('known bugs (see report)', () => {
   // modules/read_markers.md, Server behaviour: "Upon updating the m.fully_read event due to a request
   // to /read_markers, the server MUST send the updated account data event through to the client via
-  // the event stream (eg: /sync)". The incremental sync right after it comes back empty.
-  it.skip('an m.fully_read update reaches the next incremental sync', async () => {
+  // the event stream (eg: /sync)".
+  it('an m.fully_read update reaches the next incremental sync', async () => {
     const [alice, bob] = await users(2);
     const roomId = await roomWith(alice, [bob]);
     const m1 = await sendOk(alice, roomId);

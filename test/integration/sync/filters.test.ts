@@ -146,6 +146,134 @@ describe('lazy_load_members', () => {
     expect(findState(stateOf(b, roomId), 'm.room.topic')?.event_id).toBe(r.body.event_id);
     expect(timelineOf(b, roomId)).toHaveLength(2);
   });
+
+  // Spec ("Lazy-loading room members"): with lazy loading the server returns "membership events for
+  // the sender of events in the timeline". The last member to join did so before `since`, and
+  // their member event was never sent to this device (they are no hero); when they speak, the
+  // incremental sync must carry it, limited or not.
+  it('an incremental lazy-loading sync carries the member event of a new timeline sender', async () => {
+    const { bob, people, roomId } = await crowd();
+    const last = people[7];
+    const first = await sync(bob, { filter: lazy() });
+    expect(memberTargets(stateOf(first, roomId))).not.toContain(last.userId);
+    const said = await sendOk(last, roomId);
+    const b = await sync(bob, { since: first.next_batch, filter: lazy() });
+    expect(timelineIds(b, roomId)).toEqual([said]);
+    expect(memberTargets(stateOf(b, roomId))).toContain(last.userId);
+  });
+
+  // Spec ("Lazy-loading room members"): "Clients may request that redundant membership events are
+  // always included in responses by setting include_redundant_members to true".
+  it('include_redundant_members: true sends the member events of timeline senders again', async () => {
+    const { bob, carol, roomId } = await crowd();
+    const filter = lazy({ include_redundant_members: true });
+    const first = await sync(bob, { filter });
+    expect(memberTargets(stateOf(first, roomId))).toContain(carol.userId);
+    const again = await sendOk(carol, roomId);
+    const b = await sync(bob, { since: first.next_batch, filter });
+    expect(timelineIds(b, roomId)).toEqual([again]);
+    expect(memberTargets(stateOf(b, roomId))).toContain(carol.userId);
+  });
+
+  // Spec (sync.yaml, GET /sync description): "When a sync is limited, the server MUST return
+  // membership events for events in the gap ... regardless as to whether or not they are
+  // redundant. This ensures that joins/leaves ... which occur during the gap are not lost."
+  it('a limited lazy-loading sync carries the membership changes of the gap', async () => {
+    const { alice, bob, roomId } = await crowd();
+    const first = await sync(bob, { filter: lazy() });
+    const ivan = await registerUser();
+    const joinedIvan = await join(ivan, roomId);
+    expect(joinedIvan.status).toBe(200);
+    for (let i = 0; i < 5; i++) await sendOk(alice, roomId);
+    const b = await sync(bob, { since: first.next_batch, filter: lazy() });
+    expect(joined(b, roomId)!.timeline.limited).toBe(true);
+    const ivanMember = stateOf(b, roomId).find((e: Ev) => e.type === 'm.room.member' && e.state_key === ivan.userId);
+    expect(ivanMember?.content.membership).toBe('join');
+  });
+
+  // Spec (sync.yaml, m.heroes): "When lazy-loading room members is enabled, the membership events
+  // for the heroes MUST be included in the state, unless they are redundant."
+  it('lazy loading includes the member events of the heroes', async () => {
+    const { bob, roomId } = await crowd();
+    const b = await sync(bob, { filter: lazy() });
+    const heroes: string[] = joined(b, roomId)!.summary['m.heroes'];
+    expect(heroes.length).toBeGreaterThan(0);
+    expect(memberTargets(stateOf(b, roomId))).toEqual(expect.arrayContaining(heroes));
+  });
+});
+
+describe('state kept out of the timeline', () => {
+  // As Synapse does: a state change the timeline filter leaves out still reaches the client through
+  // `state`, or its model of the room would never learn it.
+  it('a state event dropped by the timeline filter comes in state, in an incremental sync and alone', async () => {
+    const [alice, bob] = await users(2);
+    const roomId = await roomWith(alice, [bob], { name: 'Before' });
+    const filter = { room: { timeline: { not_types: ['m.room.name', 'm.room.topic'] } } };
+    const first = await sync(bob, { filter });
+    const named = await putState(alice, roomId, 'm.room.name', { name: 'After' });
+    const msg = await sendOk(alice, roomId);
+    const b = await sync(bob, { since: first.next_batch, filter });
+    expect(timelineIds(b, roomId)).toEqual([msg]);
+    expect(findState(stateOf(b, roomId), 'm.room.name')?.event_id).toBe(named.body.event_id);
+    // A room where nothing but a filtered state change happened is still in the response.
+    const topic = await putState(alice, roomId, 'm.room.topic', { topic: 'quiet' });
+    const c = await sync(bob, { since: b.next_batch, filter });
+    expect(timelineIds(c, roomId)).toEqual([]);
+    expect(findState(stateOf(c, roomId), 'm.room.topic')?.event_id).toBe(topic.body.event_id);
+    expect(findState(stateOf(c, roomId), 'm.room.name')).toBeUndefined();
+  });
+
+  it('a filtered state event older than a later one of the same key in the timeline is not sent', async () => {
+    const [alice, bob] = await users(2);
+    const roomId = await roomWith(alice, [bob]);
+    const first = await sync(bob);
+    // contains_url false drops the first of the two (it has a url), not the second.
+    expect((await putState(alice, roomId, 'org.example.k', { url: 'mxc://test.local/x' })).status).toBe(200);
+    const shown = await putState(alice, roomId, 'org.example.k', { v: 2 });
+    const b = await sync(bob, { since: first.next_batch, filter: { room: { timeline: { contains_url: false } } } });
+    expect(timelineIds(b, roomId)).toEqual([shown.body.event_id]);
+    expect(findState(stateOf(b, roomId), 'org.example.k')).toBeUndefined();
+  });
+});
+
+describe('event_fields and event_format', () => {
+  it('event_fields keeps only the listed properties of timeline and state events, dots escaped with a backslash', async () => {
+    const [alice, bob] = await users(2);
+    const roomId = await roomWith(alice, [bob], { name: 'Fields' });
+    const target = await sendOk(alice, roomId);
+    const reply = await sendOk(alice, roomId, { msgtype: 'm.text', body: 'reply', 'm.relates_to': { 'm.in_reply_to': { event_id: target } } });
+    const filter = { event_fields: ['type', 'content.body', 'content.m\\.relates_to', 'content.name'], room: { timeline: { limit: 1 } } };
+    const r = await syncRaw(bob, { filter });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    const room = r.body.rooms.join[roomId];
+    expect(room.timeline.events).toEqual([{ type: 'm.room.message', content: { body: 'reply', 'm.relates_to': { 'm.in_reply_to': { event_id: target } } } }]);
+    expect(room.state.events).toContainEqual({ type: 'm.room.name', content: { name: 'Fields' } });
+    for (const e of room.state.events) expect(Object.keys(e).every((k) => k === 'type' || k === 'content'), JSON.stringify(e)).toBe(true);
+    // A path into something that is not there adds nothing; an empty list keeps nothing.
+    const none = await syncRaw(bob, { filter: { event_fields: [], room: { timeline: { limit: 1 } } } });
+    expect(none.body.rooms.join[roomId].timeline.events).toEqual([{}]);
+    expect(reply).toBeDefined();
+  });
+
+  it('event_format federation serves the events as servers exchange them, with their ids and unsigned data', async () => {
+    const [alice, bob] = await users(2);
+    const roomId = await roomWith(alice, [bob]);
+    const msg = await sendOk(alice, roomId, { msgtype: 'm.text', body: 'raw' });
+    const r = await syncRaw(bob, { filter: { event_format: 'federation', room: { timeline: { limit: 1 } } } });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    const room = r.body.rooms.join[roomId];
+    const [e] = room.timeline.events;
+    expect(e.event_id).toBe(msg);
+    expect(e.room_id).toBe(roomId);
+    expect(e.content).toEqual({ msgtype: 'm.text', body: 'raw' });
+    for (const k of ['auth_events', 'prev_events', 'depth', 'hashes', 'signatures']) expect(e, k).toHaveProperty(k);
+    expect(typeof e.unsigned.age).toBe('number');
+    const create = room.state.events.find((x: Ev) => x.type === 'm.room.create');
+    expect(create.signatures).toBeDefined();
+    // The client format has none of the federation fields.
+    const client = await sync(bob, { filter: { room: { timeline: { limit: 1 } } } });
+    expect(timelineOf(client, roomId)[0]).not.toHaveProperty('signatures');
+  });
 });
 
 describe('include_leave', () => {
@@ -236,60 +364,5 @@ describe('filter parameter', () => {
     const fresh = await registerUser();
     const foreign = await syncRaw(fresh, { filter: alices });
     expect(foreign.status).toBe(404);
-  });
-});
-
-describe('known bugs (see report)', () => {
-  // Spec ("Lazy-loading room members"): with lazy loading the server returns "membership events for
-  // the sender of events in the timeline". Erin joined before `since` and her member event was never
-  // sent to this device; when she speaks, the incremental sync must carry it. The server sends no
-  // member event at all in an incremental sync that is not limited.
-  it.skip('an incremental lazy-loading sync carries the member event of a new timeline sender', async () => {
-    const { bob, erin, roomId } = await crowd();
-    const first = await sync(bob, { filter: lazy() });
-    expect(memberTargets(stateOf(first, roomId))).not.toContain(erin.userId);
-    const said = await sendOk(erin, roomId);
-    const b = await sync(bob, { since: first.next_batch, filter: lazy() });
-    expect(timelineIds(b, roomId)).toEqual([said]);
-    expect(memberTargets(stateOf(b, roomId))).toContain(erin.userId);
-  });
-
-  // Spec ("Lazy-loading room members"): "Clients may request that redundant membership events are
-  // always included in responses by setting include_redundant_members to true".
-  it.skip('include_redundant_members: true sends the member events of timeline senders again', async () => {
-    const { bob, carol, roomId } = await crowd();
-    const filter = lazy({ include_redundant_members: true });
-    const first = await sync(bob, { filter });
-    expect(memberTargets(stateOf(first, roomId))).toContain(carol.userId);
-    const again = await sendOk(carol, roomId);
-    const b = await sync(bob, { since: first.next_batch, filter });
-    expect(timelineIds(b, roomId)).toEqual([again]);
-    expect(memberTargets(stateOf(b, roomId))).toContain(carol.userId);
-  });
-
-  // Spec (sync.yaml, GET /sync description): "When a sync is limited, the server MUST return
-  // membership events for events in the gap ... regardless as to whether or not they are
-  // redundant. This ensures that joins/leaves ... which occur during the gap are not lost."
-  it.skip('a limited lazy-loading sync carries the membership changes of the gap', async () => {
-    const { alice, bob, roomId } = await crowd();
-    const first = await sync(bob, { filter: lazy() });
-    const ivan = await registerUser();
-    const joinedIvan = await join(ivan, roomId);
-    expect(joinedIvan.status).toBe(200);
-    for (let i = 0; i < 5; i++) await sendOk(alice, roomId);
-    const b = await sync(bob, { since: first.next_batch, filter: lazy() });
-    expect(joined(b, roomId)!.timeline.limited).toBe(true);
-    const ivanMember = stateOf(b, roomId).find((e: Ev) => e.type === 'm.room.member' && e.state_key === ivan.userId);
-    expect(ivanMember?.content.membership).toBe('join');
-  });
-
-  // Spec (sync.yaml, m.heroes): "When lazy-loading room members is enabled, the membership events
-  // for the heroes MUST be included in the state, unless they are redundant."
-  it.skip('lazy loading includes the member events of the heroes', async () => {
-    const { bob, roomId } = await crowd();
-    const b = await sync(bob, { filter: lazy() });
-    const heroes: string[] = joined(b, roomId)!.summary['m.heroes'];
-    expect(heroes.length).toBeGreaterThan(0);
-    expect(memberTargets(stateOf(b, roomId))).toEqual(expect.arrayContaining(heroes));
   });
 });

@@ -157,6 +157,53 @@ describe('initial sync: rooms.join', () => {
     expect(receipts).toHaveLength(1);
     expect(receipts[0].content[msg]['m.read'][alice.userId].ts).toEqual(expect.any(Number));
   });
+
+  // sync.yaml, m.heroes: "This should be the first 5 members of the room, ordered by stream ordering,
+  // which are joined or invited." (a SHOULD), not by user id.
+  it('m.heroes are the first members by stream order', async () => {
+    const owner = await registerUser({ localpart: uniqueName('mid') });
+    const z = await registerUser({ localpart: uniqueName('zed') });
+    const a = await registerUser({ localpart: uniqueName('abe') });
+    const roomId = await roomWith(owner, [z, a]);
+    const b = await sync(owner);
+    expect(joined(b, roomId)!.summary['m.heroes']).toEqual([z.userId, a.userId]);
+  });
+
+  // modules/history_visibility.md, Server behaviour: "For m.room.history_visibility events themselves,
+  // the user should be allowed to see the event if the history_visibility before or after the event
+  // would allow them to see it." Before it the visibility is the default, shared, which lets a user
+  // who joined later see it (here the timeline starts at the create event, so the state list is
+  // empty: the timeline is where the client learns the room's visibility).
+  it('the m.room.history_visibility event is visible when the visibility before it allowed it', async () => {
+    const [alice, bob] = await users(2);
+    const roomId = await createRoom(alice, {
+      preset: 'public_chat',
+      initial_state: [{ type: 'm.room.history_visibility', state_key: '', content: { history_visibility: 'joined' } }],
+    });
+    expect((await join(bob, roomId)).status).toBe(200);
+    const b = await sync(bob);
+    const seen = [...stateOf(b, roomId), ...timelineOf(b, roomId)];
+    expect(findState(seen, 'm.room.history_visibility')?.content.history_visibility).toBe('joined');
+  });
+
+  // Spec ("Syncing", note): "This state list allows clients to keep their model of the room state in
+  // sync with that on the server." A state event inside the timeline window that the user may not see
+  // (here the name, set under history_visibility joined before the user joined) is dropped from the
+  // timeline; the state list is taken at the timeline's first (visible) event, so the name must be
+  // added to it (as Synapse does), or the client never learns the room's name.
+  it('state hidden from the timeline by history visibility still reaches the client', async () => {
+    const [alice, bob] = await users(2);
+    const roomId = await createRoom(alice, {
+      preset: 'public_chat',
+      initial_state: [{ type: 'm.room.history_visibility', state_key: '', content: { history_visibility: 'joined' } }],
+    });
+    expect((await putState(alice, roomId, 'm.room.name', { name: 'Named before bob' })).status).toBe(200);
+    expect((await join(bob, roomId)).status).toBe(200);
+    await sendOk(alice, roomId);
+    const b = await sync(bob);
+    const seen = [...stateOf(b, roomId), ...timelineOf(b, roomId)];
+    expect(findState(seen, 'm.room.name')?.content.name).toBe('Named before bob');
+  });
 });
 
 describe('initial sync: global sections', () => {
@@ -279,54 +326,5 @@ describe('initial sync: request errors', () => {
     }
     const ok = await syncRaw(bob, { timeout: 0, full_state: false, set_presence: 'online' });
     expect(ok.status).toBe(200);
-  });
-});
-
-describe('known bugs (see report)', () => {
-  // sync.yaml, m.heroes: "This should be the first 5 members of the room, ordered by stream ordering,
-  // which are joined or invited." (a SHOULD) The server sorts the heroes by user id instead.
-  it.skip('m.heroes are the first members by stream order', async () => {
-    const owner = await registerUser({ localpart: uniqueName('mid') });
-    const z = await registerUser({ localpart: uniqueName('zed') });
-    const a = await registerUser({ localpart: uniqueName('abe') });
-    const roomId = await roomWith(owner, [z, a]);
-    const b = await sync(owner);
-    expect(joined(b, roomId)!.summary['m.heroes']).toEqual([z.userId, a.userId]);
-  });
-
-  // modules/history_visibility.md, Server behaviour: "For m.room.history_visibility events themselves,
-  // the user should be allowed to see the event if the history_visibility before or after the event
-  // would allow them to see it." Before it the visibility is the default, shared, which lets a user
-  // who joined later see it. The server hides it (from /sync, and so the client never learns the
-  // room's visibility: the state list is empty because the timeline starts at the create event).
-  it.skip('the m.room.history_visibility event is visible when the visibility before it allowed it', async () => {
-    const [alice, bob] = await users(2);
-    const roomId = await createRoom(alice, {
-      preset: 'public_chat',
-      initial_state: [{ type: 'm.room.history_visibility', state_key: '', content: { history_visibility: 'joined' } }],
-    });
-    expect((await join(bob, roomId)).status).toBe(200);
-    const b = await sync(bob);
-    const seen = [...stateOf(b, roomId), ...timelineOf(b, roomId)];
-    expect(findState(seen, 'm.room.history_visibility')?.content.history_visibility).toBe('joined');
-  });
-
-  // Spec ("Syncing", note): "This state list allows clients to keep their model of the room state in
-  // sync with that on the server." A state event inside the timeline window that the user may not see
-  // (here the name, set under history_visibility joined before the user joined) is dropped from the
-  // timeline and, since the state list is taken at the timeline's first (visible) event, from the
-  // state too: the client never learns the room's name. (Synapse adds such state to the state list.)
-  it.skip('state hidden from the timeline by history visibility still reaches the client', async () => {
-    const [alice, bob] = await users(2);
-    const roomId = await createRoom(alice, {
-      preset: 'public_chat',
-      initial_state: [{ type: 'm.room.history_visibility', state_key: '', content: { history_visibility: 'joined' } }],
-    });
-    expect((await putState(alice, roomId, 'm.room.name', { name: 'Named before bob' })).status).toBe(200);
-    expect((await join(bob, roomId)).status).toBe(200);
-    await sendOk(alice, roomId);
-    const b = await sync(bob);
-    const seen = [...stateOf(b, roomId), ...timelineOf(b, roomId)];
-    expect(findState(seen, 'm.room.name')?.content.name).toBe('Named before bob');
   });
 });

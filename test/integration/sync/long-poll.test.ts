@@ -131,13 +131,10 @@ describe('long-poll', () => {
     expect((body.presence?.events ?? []).find((e: any) => e.sender === alice.userId)?.content.status_msg).toBe('hi');
     expect(afterAct).toBeLessThan(WAKE_MS);
   });
-});
 
-describe('known bugs (see report)', () => {
   // Spec (sync.yaml, timeout): the server waits "If no events (or other data) become available";
-  // account data is such data. A PUT of account data does not wake the user's parked syncs, and the
-  // user's object keeps answering from memory that nothing is new, so the poll runs to its timeout.
-  it.skip('returns for an account data change', async () => {
+  // account data is such data: a PUT of account data wakes the user's parked syncs.
+  it('returns for an account data change', async () => {
     const [bob] = await users(1);
     const first = await sync(bob, { set_presence: 'offline' });
     const { body, afterAct } = await parkThen(bob, first.next_batch, () => putAccountData(bob, 'org.example.poll', { p: 1 }));
@@ -145,7 +142,7 @@ describe('known bugs (see report)', () => {
     expect(afterAct).toBeLessThan(WAKE_MS);
   });
 
-  it.skip('returns for a room account data change', async () => {
+  it('returns for a room account data change', async () => {
     const [alice, bob] = await users(2);
     const roomId = await roomWith(alice, [bob]);
     const first = await sync(bob, { set_presence: 'offline' });

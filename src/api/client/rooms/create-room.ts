@@ -12,6 +12,7 @@ import { rateLimitUser } from '../../../http/rate-limit';
 import { checkRoomAlias, checkUserId } from '../../../matrix/ids';
 import { serverSigningKey } from '../../../services/federation/server-key';
 import { planRoom } from '../../../services/rooms/create-room';
+import { refuseNonCanonical } from '../../../services/rooms/pipeline';
 
 const object = z.record(z.string(), z.unknown());
 const createRoomBody = z.object({
@@ -47,8 +48,14 @@ createRoom.post('/createRoom', requireAuth(), async (c) => {
     alias = `#${req.room_alias_name}:${serverName}`;
     if (checkRoomAlias(alias) !== null) throw new MatrixError(400, ErrCode.INVALID_PARAM, 'Invalid room alias');
   }
+  for (const s of req.initial_state ?? []) {
+    // Postgres text cannot hold U+0000 (and the spec caps both at 255 bytes).
+    for (const [field, v] of [['type', s.type], ['state_key', s.state_key ?? '']] as const) {
+      if (v.includes('\u0000') || new TextEncoder().encode(v).byteLength > 255) throw new MatrixError(400, ErrCode.BAD_JSON, `Invalid initial_state ${field}`);
+    }
+  }
   const profile = (await getProfile(db, r.userId)) ?? {};
-  const plan = await planRoom(req, r.userId, profile, alias, { serverName, key: await serverSigningKey(c.env) });
+  const plan = await planRoom(req, r.userId, profile, alias, { serverName, key: await serverSigningKey(c.env) }).catch(refuseNonCanonical);
   if (alias && !(await insertAlias(db, alias, plan.roomId, r.userId))) throw new MatrixError(400, ErrCode.ROOM_IN_USE, 'Room alias already taken');
   try {
     await roomObject(c.env, plan.roomId).create(plan.roomId, plan.createEvent, plan.intents, plan.published);

@@ -20,17 +20,37 @@ function roomIdParam(c: Ctx): string {
   return roomId;
 }
 
+/** U+0000 is valid JSON but no Postgres text can hold it: identifiers with it are refused. */
+const hasNul = (s: string) => s.includes('\u0000');
+
 function eventType(c: Ctx): string {
   const type = c.req.param('eventType')!;
-  if (type.length === 0 || new TextEncoder().encode(type).byteLength > 255) throw new MatrixError(400, ErrCode.INVALID_PARAM, 'Invalid event type');
+  if (type.length === 0 || new TextEncoder().encode(type).byteLength > 255 || hasNul(type)) throw new MatrixError(400, ErrCode.INVALID_PARAM, 'Invalid event type');
   return type;
+}
+
+function stateKeyParam(c: Ctx): string {
+  const stateKey = c.req.param('stateKey') ?? '';
+  if (new TextEncoder().encode(stateKey).byteLength > 255) throw new MatrixError(400, ErrCode.INVALID_PARAM, 'State key is too long');
+  if (hasNul(stateKey)) throw new MatrixError(400, ErrCode.INVALID_PARAM, 'State keys cannot contain U+0000');
+  return stateKey;
 }
 
 function txnOf(c: Ctx, scope: string): Txn {
   const r = c.get('requester');
   const txnId = c.req.param('txnId')!;
-  if (txnId.length === 0 || txnId.length > 255) throw new MatrixError(400, ErrCode.INVALID_PARAM, 'Invalid transaction id');
+  if (txnId.length === 0 || txnId.length > 255 || hasNul(txnId)) throw new MatrixError(400, ErrCode.INVALID_PARAM, 'Invalid transaction id');
   return { userId: r.userId, deviceId: r.deviceId, scope, txnId };
+}
+
+/** The relation of an event is indexed by its target: one that cannot be stored is refused. */
+function checkRelationFields(content: Record<string, unknown>): void {
+  const rel = content['m.relates_to'];
+  if (typeof rel !== 'object' || rel === null || Array.isArray(rel)) return;
+  for (const field of ['event_id', 'rel_type']) {
+    const v = (rel as Record<string, unknown>)[field];
+    if (typeof v === 'string' && hasNul(v)) throw new MatrixError(400, ErrCode.BAD_JSON, `m.relates_to.${field} cannot contain U+0000`);
+  }
 }
 
 const viewerOf = (c: Ctx) => ({ userId: c.get('requester').userId, deviceId: c.get('requester').deviceId });
@@ -42,7 +62,7 @@ async function submit(c: Ctx, roomId: string, intent: Intent) {
 
 /** A redaction, through /redact or (MSC4169) through /send/m.room.redaction. */
 function redactIntent(c: Ctx, roomId: string, target: string, content: Record<string, unknown>, txn: Txn): Intent {
-  if (checkEventId(target) !== null) throw new MatrixError(400, ErrCode.INVALID_PARAM, `Invalid event id: ${target}`);
+  if (checkEventId(target) !== null || hasNul(target)) throw new MatrixError(400, ErrCode.INVALID_PARAM, `Invalid event id: ${target}`);
   const rest = { ...content };
   delete rest.redacts;
   return { kind: 'redact', sender: c.get('requester').userId, target, content: rest, txn };
@@ -53,6 +73,7 @@ roomEvents.put('/rooms/:roomId/send/:eventType/:txnId', requireAuth({ allowGuest
   const type = eventType(c);
   const content = await jsonObject(c);
   const txn = txnOf(c, `send:${roomId}:${type}`);
+  checkRelationFields(content);
   if (type === 'm.room.redaction') {
     if (typeof content.redacts !== 'string') throw new MatrixError(400, ErrCode.BAD_JSON, 'A redaction needs content.redacts');
     const { eventId } = await submit(c, roomId, redactIntent(c, roomId, content.redacts, content, txn));
@@ -73,9 +94,9 @@ roomEvents.put('/rooms/:roomId/redact/:eventId/:txnId', requireAuth({ allowGuest
 async function putState(c: Ctx) {
   const roomId = roomIdParam(c);
   const type = eventType(c);
-  const stateKey = c.req.param('stateKey') ?? '';
-  if (new TextEncoder().encode(stateKey).byteLength > 255) throw new MatrixError(400, ErrCode.INVALID_PARAM, 'State key is too long');
+  const stateKey = stateKeyParam(c);
   const content = await jsonObject(c);
+  checkRelationFields(content);
   const sender = c.get('requester').userId;
   let intent: Intent;
   if (type === 'm.room.member') {

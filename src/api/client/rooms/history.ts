@@ -58,7 +58,8 @@ history.get('/rooms/:roomId/messages', requireAuth({ allowGuests: true }), async
   const roomId = roomIdParam(c);
   const dir = c.req.query('dir') ?? 'b';
   if (dir !== 'b' && dir !== 'f') throw new MatrixError(400, ErrCode.INVALID_PARAM, 'dir must be "b" or "f"');
-  const query = { dir: dir as 'b' | 'f', from: tokenParam(c, 'from'), to: tokenParam(c, 'to'), limit: limitParam(c, 10, 1000), filter: await filterParam(c) };
+  const from = tokenParam(c, 'from');
+  const query = { dir: dir as 'b' | 'f', from, fromToken: from === undefined ? undefined : c.req.query('from'), to: tokenParam(c, 'to'), limit: limitParam(c, 10, 1000), filter: await filterParam(c) };
   if (query.filter?.limit !== undefined) query.limit = Math.min(query.limit, query.filter.limit);
   return c.json(await roomObject(c.env, roomId).messages(roomId, viewerOf(c), query));
 });

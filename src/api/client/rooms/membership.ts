@@ -15,6 +15,7 @@ import { ErrCode, MatrixError } from '../../../http/errors';
 import { rateLimitUser } from '../../../http/rate-limit';
 import { checkRoomAlias, checkRoomId, checkUserId, serverNameOf } from '../../../matrix/ids';
 import type { Intent } from '../../../services/rooms/intents';
+import { joinRemoteRoom } from '../../../services/federation/join';
 
 export const membership = new Hono<AppEnv>();
 
@@ -57,18 +58,39 @@ async function profileOf(c: Ctx, userId: string) {
   return { displayname: p.displayname, avatar_url: p.avatar_url };
 }
 
+/**
+ * Servers that may let us into a room we do not have: those the client names (`via`, or the
+ * deprecated `server_name`), the server of a pending invite's sender, and the room id's server.
+ */
+async function candidateServers(c: Ctx, roomId: string, userId: string): Promise<string[]> {
+  const params = new URL(c.req.url).searchParams;
+  const servers = [...params.getAll('via'), ...params.getAll('server_name')];
+  const [invite] = await httpDb(c.env).select({ sender: roomMemberships.sender }).from(roomMemberships).where(and(eq(roomMemberships.roomId, roomId), eq(roomMemberships.userId, userId)));
+  const inviter = invite ? serverNameOf(invite.sender) : undefined;
+  if (inviter) servers.push(inviter);
+  const roomServer = serverNameOf(roomId);
+  if (roomServer) servers.push(roomServer);
+  return [...new Set(servers)];
+}
+
 async function join(c: Ctx, roomId: string) {
   const r = c.get('requester');
   const req = await body(c, reasonBody, { emptyAsObject: true });
   await rateLimitUser(c, 'joins');
   const rooms = roomObject(c.env, roomId);
+  const profile = await profileOf(c, r.userId);
   try {
     await rooms.info(roomId, r.userId);
   } catch (e) {
-    if (e instanceof MatrixError && e.errcode === ErrCode.NOT_FOUND) throw new MatrixError(404, ErrCode.NOT_FOUND, 'No known servers for this room');
-    throw e;
+    if (!(e instanceof MatrixError && e.errcode === ErrCode.NOT_FOUND)) throw e;
+    // Not a room of this server: join through one that has it (federation).
+    const content: Record<string, unknown> = { ...profile };
+    if (req.reason !== undefined) content.reason = req.reason;
+    for (const k of Object.keys(content)) if (content[k] === undefined) delete content[k];
+    await joinRemoteRoom(c.env, roomId, r.userId, await candidateServers(c, roomId, r.userId), content);
+    return c.json({ room_id: roomId });
   }
-  await submit(c, roomId, { kind: 'membership', sender: r.userId, target: r.userId, action: 'join', reason: req.reason, profile: await profileOf(c, r.userId) });
+  await submit(c, roomId, { kind: 'membership', sender: r.userId, target: r.userId, action: 'join', reason: req.reason, profile });
   return c.json({ room_id: roomId });
 }
 
