@@ -45,9 +45,11 @@ export class DestinationDO extends DurableObject<Env> {
     if (this.#meta('retry_at') === undefined) await this.ctx.storage.setAlarm(Date.now());
   }
 
-  /** Sends everything queued now, ignoring any backoff (e.g. the remote told us it is back). */
+  /** The remote server just contacted us, so it is up: end any backoff and send what waits. */
   async flush(): Promise<void> {
+    if (this.#meta('retry_at') === undefined) return;
     this.#setMeta('retry_at', undefined);
+    this.#setMeta('backoff_ms', undefined);
     await this.ctx.storage.setAlarm(Date.now());
   }
 

@@ -2,6 +2,7 @@
 // the X-Matrix header must name this server as destination and carry a valid signature of the
 // origin over method, path with query, origin, destination and body.
 import type { MiddlewareHandler } from 'hono';
+import type { Env } from '../config';
 import { httpDb } from '../db/client';
 import { checkServerName } from '../matrix/ids';
 import { verifyJsonSignature } from '../matrix/signing';
@@ -12,6 +13,18 @@ import type { AppEnv } from './context';
 import { ErrCode, MatrixError } from './errors';
 
 const unauthorized = (why: string) => new MatrixError(401, ErrCode.UNAUTHORIZED, why);
+
+/**
+ * A server that talks to us is reachable: our queue for it may stop backing off (as Synapse does
+ * when a destination contacts it). At most once a minute per origin and isolate.
+ */
+const lastWake = new Map<string, number>();
+function wakeSender(env: Env, origin: string): void {
+  const now = Date.now();
+  if (now - (lastWake.get(origin) ?? 0) < 60_000) return;
+  lastWake.set(origin, now);
+  void env.DESTINATION.get(env.DESTINATION.idFromName(origin)).flush().catch(() => undefined);
+}
 
 export const requireServerAuth: MiddlewareHandler<AppEnv> = async (c, next) => {
   const header = c.req.header('authorization');
@@ -41,6 +54,7 @@ export const requireServerAuth: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (!key) throw unauthorized(`Could not get the key ${auth.key} of ${auth.origin}`);
   if (!(await verifyJsonSignature(signed, auth.origin, auth.key, key))) throw unauthorized('Invalid X-Matrix signature');
   c.set('origin', auth.origin);
+  wakeSender(c.env, auth.origin);
   // The body was read to check the signature: handlers take it from here.
   c.set('federationBody', content);
   await next();

@@ -21,7 +21,15 @@ export default async function setup(project: TestProject) {
   const remotePort: number = await freePort();
   const dataDir = path.join(dataRoot, `e2e-${process.pid}`);
   const remoteDataDir = path.join(dataRoot, `e2e-${process.pid}-remote`);
-  const resolve = `localhost:${port}=http://127.0.0.1:${port},localhost:${remotePort}=http://127.0.0.1:${remotePort}`;
+  // A third server that federation tests start, stop and partition themselves: the first server
+  // reaches it through a proxy the test controls.
+  const sparePort: number = await freePort();
+  const spareProxyPort: number = await freePort();
+  const resolve = [
+    `localhost:${port}=http://127.0.0.1:${port}`,
+    `localhost:${remotePort}=http://127.0.0.1:${remotePort}`,
+    `localhost:${sparePort}=http://127.0.0.1:${spareProxyPort}`,
+  ].join(',');
 
   // On Ctrl-C or SIGTERM vitest exits at once without running teardowns, and nothing makes wrangler
   // or Postgres exit with us: signal them from an exit hook (synchronous). The next run removes the
@@ -59,6 +67,7 @@ export default async function setup(project: TestProject) {
   project.provide('remoteHomeserverUrl', remote.baseUrl);
   project.provide('remoteServerName', remote.serverName);
   project.provide('turn', turn);
+  project.provide('spareServer', { port: sparePort, proxyPort: spareProxyPort, name: `localhost:${sparePort}` });
 
   return async () => {
     await Promise.all([server.stop(), remote.stop()]);
@@ -72,6 +81,8 @@ declare module 'vitest' {
     serverName: string;
     remoteHomeserverUrl: string;
     remoteServerName: string;
+    /** A server for tests to run themselves, reached from the first server through `proxyPort`. */
+    spareServer: { port: number; proxyPort: number; name: string };
     turn: { uris: string[]; secret: string };
   }
 }
