@@ -31,8 +31,11 @@ import * as fed from '../src/services/rooms/federation-serve';
 import { authorisingUser, checkSentMembership, membershipTemplate, type RemoteMembership } from '../src/services/rooms/resident-membership';
 import { adoptJoinedRoom, type SendJoinResult } from '../src/services/rooms/remote-join';
 import { hashAndSignEvent } from '../src/matrix/event-signing';
+import { countersignInvite } from '../src/services/federation/invite';
+import { strippedStateOf } from '../src/services/rooms/stripped-state';
 import { serverAllowedByAcl } from '../src/matrix/server-acl';
 import { TypingState } from '../src/services/rooms/typing';
+import { receiptEdu, typingEdu } from '../src/services/federation/room-edus';
 import { putReceipt } from '../src/db/queries/receipts';
 import * as read from '../src/services/rooms/read';
 import * as rel from '../src/services/rooms/relations';
@@ -85,7 +88,7 @@ export class RoomDO extends DurableObject<Env> {
     const redacted = committed.map((e) => (e.pdu.type === 'm.room.redaction' ? redactsTarget(e.pdu, model.version) : undefined)).filter((x): x is string => !!x);
     return async (tx: Db, positions: Map<string, number>) => {
       if (pending.length) await writePushActions(tx, withStreamPositions(pending, positions));
-      if (redacted.length) await deletePushActionsForEvents(tx, redacted);
+      if (redacted.length) await deletePushActionsForEvents(tx, redacted, model.roomId);
     };
   }
 
@@ -153,7 +156,7 @@ export class RoomDO extends DurableObject<Env> {
         try {
           const r = resolveIntent(model, intent);
           if ('existing' in r) continue;
-          const event = await buildLocalEvent(model, r.draft, signer);
+          const event = await this.#countersignIfRemoteInvite(model, await buildLocalEvent(model, r.draft, signer));
           batch.push(describeForStorage(model, event, this.#isLocal));
           model.apply(event);
         } catch (e) {
@@ -252,7 +255,7 @@ export class RoomDO extends DurableObject<Env> {
           item.resolve(r.existing);
           continue;
         }
-        const event = await buildLocalEvent(model, r.draft, signer);
+        const event = await this.#countersignIfRemoteInvite(model, await buildLocalEvent(model, r.draft, signer));
         const a = { item, entry: { ...describeForStorage(model, event, this.#isLocal), txn }, retries: [] };
         accepted.push(a);
         model.apply(event);
@@ -345,6 +348,13 @@ export class RoomDO extends DurableObject<Env> {
     });
   }
 
+  /** An invite of a user of another server needs that server's signature before it is stored. */
+  async #countersignIfRemoteInvite(model: RoomModel, event: RoomEvent): Promise<RoomEvent> {
+    const { pdu } = event;
+    if (pdu.type !== 'm.room.member' || pdu.content.membership !== 'invite' || this.#isLocal(pdu.state_key!)) return event;
+    return countersignInvite(this.env, event, model.version.id, strippedStateOf(model, pdu.sender));
+  }
+
   #federated(model: RoomModel): FederatedContext {
     return { env: this.env, db: this.#pg, model, isLocal: this.#isLocal, pushActions: (event) => this.#pushActions(model, [event]) };
   }
@@ -361,7 +371,10 @@ export class RoomDO extends DurableObject<Env> {
     return asRpcResult(async () => {
       const model = await this.#existing(roomId);
       if (model.membership(userId) !== 'join') throw new MatrixError(403, ErrCode.FORBIDDEN, 'You are not in this room');
-      if (this.#typing.set(userId, typing, timeoutMs) || typing) await this.#typingChanged(model);
+      if (this.#typing.set(userId, typing, timeoutMs) || typing) {
+        await this.#typingChanged(model);
+        if (this.#isLocal(userId)) void sendToServers(this.env, remoteServers(model, config(this.env).serverName), [typingEdu(roomId, userId, typing, timeoutMs)]);
+      }
       return {};
     });
   }
@@ -385,10 +398,13 @@ export class RoomDO extends DurableObject<Env> {
       if (model.membership(userId) !== 'join') throw new MatrixError(403, ErrCode.FORBIDDEN, 'You are not in this room');
       const event = await q.getEvent(this.#pg, eventId);
       if (!event || event.roomId !== roomId || event.streamPos === null) throw new MatrixError(404, ErrCode.NOT_FOUND, 'Event not found');
-      const pos = await putReceipt(this.#pg, { roomId, userId, receiptType, threadId, eventId, eventPos: event.streamPos, ts: Date.now() });
+      const ts = Date.now();
+      const pos = await putReceipt(this.#pg, { roomId, userId, receiptType, threadId, eventId, eventPos: event.streamPos, ts });
       if (pos !== undefined) {
         // Private receipts are for their owner's devices only.
         await wakeUsers(this.env, receiptType === 'm.read.private' ? [userId] : this.#localMembers(model, ['join']), { m: pos });
+        const edu = this.#isLocal(userId) ? receiptEdu(roomId, userId, receiptType, eventId, threadId, ts) : undefined;
+        if (edu) void sendToServers(this.env, remoteServers(model, config(this.env).serverName), [edu]);
       }
       return {};
     });

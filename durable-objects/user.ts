@@ -25,7 +25,11 @@ import { runSync } from '../src/services/sync/run';
 import { PresenceTracker } from '../src/services/sync/presence';
 import * as e2ee from '../src/services/e2ee';
 import * as pushRules from '../src/services/push/rules';
+import type { SlidingSyncRequest } from '../src/services/sliding-sync/request';
+import { runSlidingSync, SlidingSyncState } from '../src/services/sliding-sync/run';
 import type { NewPushRule, PushAction, PushRuleKind } from '../src/matrix/push-rules';
+import * as remoteDevices from '../src/services/federation/device-lists';
+import * as remotePresence from '../src/services/federation/presence';
 
 const TOUCH_INTERVAL_MS = 5 * 60_000;
 
@@ -296,4 +300,32 @@ export class UserDO extends DurableObject<Env> {
     return this.#call(userId, (s) => loginTokens.loginWithToken(s, input), true);
   }
   // End of login tokens
+
+  // Remote users (src/services/federation/): the object of a user of another server is the single
+  // writer of what we keep about them, so their updates apply one at a time, in order.
+  remoteDeviceListUpdate(userId: string, update: remoteDevices.DeviceUpdate) {
+    return this.#call(userId, (s) => remoteDevices.applyDeviceUpdate(s, update), true);
+  }
+  remoteSigningKeyUpdate(userId: string, update: { master_key?: unknown; self_signing_key?: unknown }) {
+    return this.#call(userId, (s) => remoteDevices.applySigningKeyUpdate(s, update), true);
+  }
+  remotePresence(userId: string, presence: remotePresence.RemotePresence) {
+    return this.#call(userId, (s) => remotePresence.applyRemotePresence(s, presence), true);
+  }
+  // End of remote users
+
+  // Sliding sync (simplified sliding sync, MSC4186; src/services/sliding-sync/): connections are
+  // kept in this object's memory and its own SQLite storage; long-polls park with /sync's.
+  #slidingSync?: SlidingSyncState;
+
+  slidingSync(userId: string, tokenHash: string, request: SlidingSyncRequest, seen: { ip: string | null; userAgent: string | null }) {
+    return this.#call(userId, async (s) => {
+      const requester = await sessions.authenticate(s, tokenHash);
+      this.#touch(s, requester.deviceId, seen);
+      if (request.setPresence !== 'offline') await this.#presence.seen(s, request.setPresence);
+      this.#slidingSync ??= new SlidingSyncState(this.ctx.storage);
+      return runSlidingSync(s, requester.deviceId, request, this.#waiters, this.#slidingSync);
+    });
+  }
+  // End of sliding sync
 }

@@ -439,6 +439,31 @@ CREATE TABLE "login_tokens" (
 	"expires_ts" bigint NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "remote_device_lists" (
+	"user_id" text PRIMARY KEY NOT NULL,
+	"stream_id" bigint NOT NULL,
+	"updated_ts" bigint NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "remote_devices" (
+	"user_id" text NOT NULL,
+	"device_id" text NOT NULL,
+	"key_json" text,
+	CONSTRAINT "remote_devices_user_id_device_id_pk" PRIMARY KEY("user_id","device_id")
+);
+--> statement-breakpoint
+CREATE TABLE "remote_media" (
+	"server_name" text NOT NULL,
+	"media_id" text NOT NULL,
+	"content_type" text NOT NULL,
+	"upload_name" text,
+	"size" bigint NOT NULL,
+	"storage_key" text NOT NULL,
+	"fetched_ts" bigint NOT NULL,
+	"quarantined_by" text,
+	CONSTRAINT "remote_media_server_name_media_id_pk" PRIMARY KEY("server_name","media_id")
+);
+--> statement-breakpoint
 ALTER TABLE "devices" ADD CONSTRAINT "devices_user_id_users_user_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("user_id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "account_data" ADD CONSTRAINT "account_data_user_id_users_user_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("user_id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "filters" ADD CONSTRAINT "filters_user_id_users_user_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("user_id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint

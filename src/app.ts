@@ -22,6 +22,7 @@ import { roomSections, roomSectionsV1 } from './api/client/rooms/sections';
 import { media } from './api/media';
 import { adminMedia } from './api/admin/media';
 import { sync } from './api/client/sync';
+import { SLIDING_SYNC_BASE, slidingSync } from './api/client/sliding-sync';
 import { typing } from './api/client/typing';
 import { receipts } from './api/client/receipts';
 import { presence } from './api/client/presence';
@@ -66,6 +67,7 @@ export function buildApp(): Hono<AppEnv> {
   app.route('/', federationOpenId);
   app.route('/_matrix/client/v1', relations);
   app.route(DEHYDRATED_DEVICE_BASE, dehydratedDevice);
+  app.route(SLIDING_SYNC_BASE, slidingSync);
   app.route('/_matrix/client/v1', roomSectionsV1);
   app.route('/', media);
   app.route('/_synapse/admin/v1', adminMedia);

@@ -17,6 +17,7 @@ const serverSuites = {
   accounts: () => import('./accounts.mjs'),
   keys: () => import('./keys.mjs'),
   media: () => import('./media.mjs'),
+  'sliding-sync': () => import('./sliding-sync.mjs'),
 };
 
 const available = [...Object.keys(serverSuites), ...(existsSync(coreScript) ? ['core'] : [])];

@@ -61,3 +61,17 @@ export function pooledDb(env: DbEnv, max = 2): { db: PooledDb; pool: Pool } {
   pool.on('error', (e: Error) => console.warn(`[db] pool connection lost: ${e.message}`));
   return { db: drizzlePool({ client: pool, schema }), pool };
 }
+
+/**
+ * A connection for one request of the stateless Worker that needs an interactive transaction (rare
+ * paths: federation invites, rejected remote invites). A Worker may not reuse I/O across requests,
+ * so the pool is closed when `fn` is done.
+ */
+export async function withRequestDb<T>(env: DbEnv, fn: (db: PooledDb) => Promise<T>): Promise<T> {
+  const { db, pool } = pooledDb(env, 1);
+  try {
+    return await fn(db);
+  } finally {
+    await pool.end().catch(() => undefined);
+  }
+}

@@ -12,3 +12,4 @@ export * from './schema/federation';
 export * from './schema/user-directory';
 export * from './schema/openid';
 export * from './schema/login-tokens';
+export * from './schema/remote';

@@ -1,35 +1,38 @@
 // End-to-end encryption key management (spec: "Key management API" and "Cross-signing"):
 // /keys/upload, /keys/query, /keys/claim, /keys/changes, /keys/device_signing/upload and
-// /keys/signatures/upload. Local users only: a remote user's keys need federation, which this
-// server does not have yet, so their servers are reported in `failures`.
+// /keys/signatures/upload. Other servers' users are asked of their servers (or answered from the
+// device lists we follow), and servers that cannot answer are reported in `failures`.
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { httpDb } from '../../db/client';
 import { requireAuth, userObject } from '../../http/auth';
 import { body, jsonObject } from '../../http/body';
 import type { AppEnv, Ctx } from '../../http/context';
 import { badJson, missingParam } from '../../http/errors';
 import { checkUserId, serverNameOf } from '../../matrix/ids';
 import { finishUia, requireUia } from '../../services/auth/uia';
+import { claimRemoteKeys, DEFAULT_TIMEOUT_MS, queryRemoteKeys } from '../../services/federation/user-keys';
 import { parseSyncToken } from '../../services/sync/token';
 
 export const e2eKeys = new Hono<AppEnv>();
 
-/** What a client is told about a server whose users' keys cannot be fetched. */
-const UNREACHABLE = { status: 503, message: 'Federation is not available on this server' };
-
-/** Splits user ids into this server's and other servers' (the latter as failures); drops invalid ones. */
-function byServer<T>(c: Ctx, entries: [string, T][]): { local: [string, T][]; failures: Record<string, typeof UNREACHABLE> } {
+/** Splits user ids into this server's and other servers' (by server); drops invalid ones. */
+function byServer<T>(c: Ctx, entries: [string, T][]): { local: [string, T][]; remote: Map<string, [string, T][]> } {
   const own = c.get('config').serverName;
   const local: [string, T][] = [];
-  const failures: Record<string, typeof UNREACHABLE> = {};
+  const remote = new Map<string, [string, T][]>();
   for (const [userId, value] of entries) {
     // As Synapse: an invalid user id is like a user without keys, not an error.
     if (checkUserId(userId) !== null) continue;
     const server = serverNameOf(userId)!;
     if (server === own) local.push([userId, value]);
-    else failures[server] = UNREACHABLE;
+    else {
+      let list = remote.get(server);
+      if (!list) remote.set(server, (list = []));
+      list.push([userId, value]);
+    }
   }
-  return { local, failures };
+  return { local, remote };
 }
 
 e2eKeys.post('/keys/upload', requireAuth({ allowGuests: true }), async (c) => {
@@ -40,31 +43,47 @@ e2eKeys.post('/keys/upload', requireAuth({ allowGuests: true }), async (c) => {
   return c.json(await userObject(c.env, r.userId).uploadKeys(r.userId, r.deviceId, input));
 });
 
+/** How long other servers are waited for, in milliseconds (at most a minute). */
+const timeout = z.number().int().optional();
+const timeoutMs = (t: number | undefined) => Math.max(0, Math.min(t ?? DEFAULT_TIMEOUT_MS, 60_000));
+
 const queryBody = z.object({
   device_keys: z.record(z.string(), z.array(z.string())),
-  timeout: z.number().int().optional(),
+  timeout,
 });
 
 e2eKeys.post('/keys/query', requireAuth({ allowGuests: true }), async (c) => {
   const r = c.get('requester');
   const req = await body(c, queryBody);
-  const { local, failures } = byServer(c, Object.entries(req.device_keys));
-  const result = await userObject(c.env, r.userId).queryKeys(r.userId, local);
-  return c.json({ ...result, failures });
+  const { local, remote } = byServer(c, Object.entries(req.device_keys));
+  const [result, others] = await Promise.all([
+    userObject(c.env, r.userId).queryKeys(r.userId, local),
+    queryRemoteKeys(c.env, httpDb(c.env), r.userId, remote, timeoutMs(req.timeout)),
+  ]);
+  return c.json({
+    device_keys: { ...result.device_keys, ...others.device_keys },
+    master_keys: { ...result.master_keys, ...others.master_keys },
+    self_signing_keys: { ...result.self_signing_keys, ...others.self_signing_keys },
+    user_signing_keys: result.user_signing_keys,
+    failures: others.failures,
+  });
 });
 
 const claimBody = z.object({
   one_time_keys: z.record(z.string(), z.record(z.string(), z.string())),
-  timeout: z.number().int().optional(),
+  timeout,
 });
 
 e2eKeys.post('/keys/claim', requireAuth({ allowGuests: true }), async (c) => {
   const r = c.get('requester');
   const req = await body(c, claimBody);
-  const { local, failures } = byServer(c, Object.entries(req.one_time_keys));
+  const { local, remote } = byServer(c, Object.entries(req.one_time_keys));
   const wanted = local.flatMap(([userId, devices]) => Object.entries(devices).map(([deviceId, algorithm]) => ({ userId, deviceId, algorithm })));
-  const oneTimeKeys = wanted.length ? await userObject(c.env, r.userId).claimKeys(r.userId, wanted) : {};
-  return c.json({ one_time_keys: oneTimeKeys, failures });
+  const [oneTimeKeys, others] = await Promise.all([
+    wanted.length ? userObject(c.env, r.userId).claimKeys(r.userId, wanted) : {},
+    claimRemoteKeys(c.env, new Map([...remote].map(([server, users]) => [server, Object.fromEntries(users)])), timeoutMs(req.timeout)),
+  ]);
+  return c.json({ one_time_keys: { ...oneTimeKeys, ...others.one_time_keys }, failures: others.failures });
 });
 
 e2eKeys.get('/keys/changes', requireAuth({ allowGuests: true }), async (c) => {

@@ -6,6 +6,8 @@ import { requireAuth, userObject } from '../../http/auth';
 import { jsonObject } from '../../http/body';
 import type { AppEnv, Ctx } from '../../http/context';
 import { ErrCode, MatrixError, forbidden, notFound } from '../../http/errors';
+import { checkUserId, serverNameOf } from '../../matrix/ids';
+import { remoteProfile } from '../../services/federation/queries';
 
 export const profile = new Hono<AppEnv>();
 
@@ -24,10 +26,22 @@ async function profileOf(c: Ctx, userId: string): Promise<Record<string, unknown
   return found;
 }
 
-profile.get('/profile/:userId', async (c) => c.json(await profileOf(c, c.req.param('userId'))));
+/** Another server's user: that server is asked (spec: GET /profile, "query/profile" over federation). */
+function remoteUser(c: Ctx): string | undefined {
+  const userId = c.req.param('userId')!;
+  if (checkUserId(userId) !== null || serverNameOf(userId) === c.get('config').serverName) return undefined;
+  return userId;
+}
+
+profile.get('/profile/:userId', async (c) => {
+  const remote = remoteUser(c);
+  return c.json(remote ? await remoteProfile(c.env, remote) : await profileOf(c, c.req.param('userId')));
+});
 
 profile.get('/profile/:userId/:keyName', async (c) => {
   const key = checkKey(c.req.param('keyName'));
+  const remote = remoteUser(c);
+  if (remote) return c.json(await remoteProfile(c.env, remote, key));
   const fields = await profileOf(c, c.req.param('userId'));
   if (!(key in fields)) throw notFound('Profile field was not found');
   return c.json({ [key]: fields[key] });

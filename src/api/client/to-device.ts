@@ -8,6 +8,7 @@ import { ErrCode, MatrixError, invalidParam } from '../../http/errors';
 import { canonicalJson } from '../../matrix/canonical-json';
 import { checkUserId, serverNameOf } from '../../matrix/ids';
 import { sendToDevice, type DeviceMessages } from '../../services/e2ee/to-device';
+import type { ServerMessages } from '../../services/federation/to-device';
 
 export const toDevice = new Hono<AppEnv>();
 
@@ -26,6 +27,7 @@ toDevice.put('/sendToDevice/:eventType/:txnId', requireAuth({ allowGuests: true 
   const req = await body(c, sendBody);
   const own = c.get('config').serverName;
   const local = new Map<string, DeviceMessages>();
+  const remote = new Map<string, ServerMessages>();
   for (const [userId, byDevice] of Object.entries(req.messages)) {
     const reason = checkUserId(userId);
     if (reason !== null) throw invalidParam(`Invalid user id '${userId}': ${reason}`);
@@ -40,9 +42,15 @@ toDevice.put('/sendToDevice/:eventType/:txnId', requireAuth({ allowGuests: true 
       // Stored as jsonb, which cannot hold a NUL character.
       if (JSON.stringify(content).includes('\\u0000')) throw new MatrixError(400, ErrCode.BAD_JSON, 'Messages cannot contain U+0000');
     }
-    // Remote users are skipped: sending to them needs federation, which this server does not have yet.
-    if (serverNameOf(userId) === own && Object.keys(byDevice).length) local.set(userId, Object.entries(byDevice));
+    if (Object.keys(byDevice).length === 0) continue;
+    const server = serverNameOf(userId)!;
+    if (server === own) local.set(userId, Object.entries(byDevice));
+    else {
+      let forServer = remote.get(server);
+      if (!forServer) remote.set(server, (forServer = {}));
+      forServer[userId] = byDevice as Record<string, Record<string, unknown>>;
+    }
   }
-  await sendToDevice(c.env, r, type, c.req.param('txnId'), local);
+  await sendToDevice(c.env, r, type, c.req.param('txnId'), local, remote);
   return c.json({});
 });

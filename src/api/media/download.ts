@@ -7,7 +7,8 @@ import { requireAuth } from '../../http/auth';
 import type { AppEnv, Ctx } from '../../http/context';
 import { invalidParam } from '../../http/errors';
 import { readyMedia, serveContent, waitMs } from '../../services/media/download';
-import { localMediaId } from '../../services/media/ids';
+import { checkServerMediaId } from '../../services/media/ids';
+import { remoteReadyMedia } from '../../services/federation/media';
 import { serveThumbnail, thumbnailRequest } from '../../services/media/thumbnail';
 
 function fileNameParam(c: Ctx): string | null {
@@ -18,8 +19,11 @@ function fileNameParam(c: Ctx): string | null {
 }
 
 function media(c: Ctx, legacy: boolean) {
-  const mediaId = localMediaId(c.req.param('serverName')!, c.req.param('mediaId')!, c.get('config').serverName);
-  return readyMedia(c.env, c.get('config'), mediaId, { legacy, timeoutMs: waitMs(c.req.query('timeout_ms')) });
+  const { serverName, mediaId } = checkServerMediaId(c.req.param('serverName')!, c.req.param('mediaId')!);
+  const opts = { legacy, timeoutMs: waitMs(c.req.query('timeout_ms')) };
+  // Another server's media is fetched from it once, then served from our copy.
+  if (serverName !== c.get('config').serverName) return remoteReadyMedia(c.env, c.get('config'), serverName, mediaId, opts);
+  return readyMedia(c.env, c.get('config'), mediaId, opts);
 }
 
 function downloads(legacy: boolean, auth: MiddlewareHandler<AppEnv>): Hono<AppEnv> {

@@ -244,7 +244,17 @@ export async function walkBack(db: PooledDb, roomId: string, from: string[], lim
  * position, so the invite shows up once). Returns the position, or undefined if already known.
  */
 export async function storeRemoteInvite(db: PooledDb, event: RoomEvent, versionId: string, strippedState: Record<string, unknown>[]): Promise<number | undefined> {
+  return storeRemoteMembership(db, { eventId: event.eventId, pdu: { ...event.pdu, unsigned: { invite_room_state: strippedState, room_version: versionId } } });
+}
+
+/**
+ * A membership of one of our users in a room this server is not in (an invite received, its
+ * rejection): the event kept as an outlier, and the membership row sync reads, with a stream
+ * position so that it shows up once. Returns the position, or undefined if already known.
+ */
+export async function storeRemoteMembership(db: PooledDb, event: RoomEvent): Promise<number | undefined> {
   const roomId = event.pdu.room_id!;
+  const membership = String(event.pdu.content.membership);
   return db.transaction(async (tx) => {
     const inserted = await tx
       .insert(events)
@@ -257,8 +267,8 @@ export async function storeRemoteInvite(db: PooledDb, event: RoomEvent, versionI
         stateKey: event.pdu.state_key ?? null,
         sender: event.pdu.sender,
         originServerTs: event.pdu.origin_server_ts,
-        // The stripped state travels in unsigned, as Synapse keeps it (unsigned is not signed).
-        json: JSON.stringify({ ...event.pdu, unsigned: { invite_room_state: strippedState, room_version: versionId } }),
+        // An invite's stripped state travels in unsigned, as Synapse keeps it (unsigned is not signed).
+        json: JSON.stringify(event.pdu),
         outlier: true,
       })
       .onConflictDoNothing()
@@ -266,10 +276,10 @@ export async function storeRemoteInvite(db: PooledDb, event: RoomEvent, versionI
     if (inserted.length === 0) return undefined;
     await tx
       .insert(roomMemberships)
-      .values({ roomId, userId: event.pdu.state_key!, membership: 'invite', eventId: event.eventId, sender: event.pdu.sender, streamPos: 0, local: true, forgotten: false })
+      .values({ roomId, userId: event.pdu.state_key!, membership, eventId: event.eventId, sender: event.pdu.sender, streamPos: 0, local: true, forgotten: false })
       .onConflictDoUpdate({
         target: [roomMemberships.roomId, roomMemberships.userId],
-        set: { membership: 'invite', eventId: event.eventId, sender: event.pdu.sender, streamPos: 0, forgotten: false },
+        set: { membership, eventId: event.eventId, sender: event.pdu.sender, streamPos: 0, forgotten: false },
       });
     const [pos] = await assignStreamPositions(tx, roomId, [event.eventId]);
     // The event itself stays out of every timeline: only the membership row carries the position.

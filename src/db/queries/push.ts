@@ -136,9 +136,11 @@ export async function writePushActions(db: Db, rows: PushActionRow[]): Promise<v
 }
 
 /** A redacted event no longer notifies anyone (as in Synapse). */
-export async function deletePushActionsForEvents(db: Db, eventIds: string[]): Promise<void> {
+export async function deletePushActionsForEvents(db: Db, eventIds: string[], roomId?: string): Promise<void> {
   if (eventIds.length === 0) return;
-  await db.delete(eventPushActions).where(inArray(eventPushActions.eventId, eventIds));
+  // A redaction only reaches events of its own room.
+  const inRoom = roomId === undefined ? undefined : eq(eventPushActions.roomId, roomId);
+  await db.delete(eventPushActions).where(inRoom ? and(inArray(eventPushActions.eventId, eventIds), inRoom) : inArray(eventPushActions.eventId, eventIds));
 }
 
 export interface NotificationCounts {

@@ -1,7 +1,7 @@
 // Full-text search over room events with Postgres text search (english configuration, as
 // Synapse): rows written with the events (indexEventsForSearch, from persistEvents), matched with
 // websearch_to_tsquery, ranked with ts_rank_cd.
-import { inArray, sql, type SQL } from 'drizzle-orm';
+import { and, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../client';
 import { eventSearch, events } from '../schema';
 import type { RoomEvent } from '../../matrix/types';
@@ -53,7 +53,8 @@ export async function indexEventsForSearch(tx: Pick<Db, 'insert' | 'delete'>, ro
   }
   if (rows.length) await tx.insert(eventSearch).values(rows).onConflictDoNothing();
   const redacted = entries.map((e) => e.redacts).filter((id): id is string => id !== undefined);
-  if (redacted.length) await tx.delete(eventSearch).where(inArray(eventSearch.eventId, redacted));
+  // Only this room's events can be redacted from it.
+  if (redacted.length) await tx.delete(eventSearch).where(and(inArray(eventSearch.eventId, redacted), eq(eventSearch.roomId, roomId)));
 }
 
 export interface SearchQuery {

@@ -32,7 +32,7 @@ export async function getDevice(scope: UserScope, deviceId: string): Promise<Cli
 export async function renameDevice(scope: UserScope, deviceId: string, displayName: string | null): Promise<void> {
   if (!(await q.renameDevice(scope.db, scope.userId, deviceId, displayName))) throw new MatrixError(404, ErrCode.NOT_FOUND, 'Unknown device');
   // Other users see device names in /keys/query, so they learn of a rename (as Synapse does).
-  await deviceListChanged(scope);
+  await deviceListChanged(scope, { devices: [deviceId] });
 }
 
 /** Records where a device was last seen; called at most every few minutes per device. */

@@ -74,7 +74,7 @@ export async function issueSession(
     // A plain login has no predecessor to retire, so it starts out "used".
     used: opts.previousRefreshId === undefined,
   });
-  if (newDevice) await deviceListChanged(scope);
+  if (newDevice) await deviceListChanged(scope, { devices: [opts.deviceId] });
   return out;
 }
 

@@ -2,7 +2,6 @@
 // and the signatures made with them, all written in the signing user's object.
 import * as q from '../../db/queries/e2ee';
 import { ErrCode, MatrixError } from '../../matrix/errors';
-import { serverNameOf } from '../../matrix/ids';
 import type { UserScope } from '../account/scope';
 import { wakeUsers } from '../sync/wake';
 import { announceDeviceListChange } from './device-lists';
@@ -68,7 +67,7 @@ export async function uploadCrossSigningKeys(scope: UserScope, upload: CrossSign
     const own = changed.some(([, usage]) => usage === 'user_signing') ? await q.insertSignatureChanges(tx, userId, [userId]) : undefined;
     return { shared, own };
   });
-  if (news.shared !== undefined) await announceDeviceListChange(scope, Math.max(news.shared, news.own ?? 0));
+  if (news.shared !== undefined) await announceDeviceListChange(scope, Math.max(news.shared, news.own ?? 0), { crossSigning: true });
   else if (news.own !== undefined) await wakeUsers(scope.env, [userId], { m: news.own });
   return {};
 }
@@ -135,8 +134,7 @@ export async function uploadSignatures(scope: UserScope, body: Json): Promise<{ 
       for (const [keyId, signed] of Object.entries(byKey)) {
         try {
           if (!userSigning) throw notFound('No user-signing key');
-          // Only local users' master keys are known: fetching a remote one needs federation.
-          if (serverNameOf(target) !== serverNameOf(userId)) throw notFound(`No master key known for ${target}`);
+          // Other servers' users: the master key we keep from their server (src/services/federation/device-lists.ts).
           const master = (await q.crossSigningKeysOf(scope.db, target)).get('master');
           if (!master) throw notFound(`No master key for ${target}`);
           if (keyId !== master.publicKey) throw notFound('Only the master key of another user can be signed');
@@ -164,8 +162,12 @@ export async function uploadSignatures(scope: UserScope, body: Json): Promise<{ 
         signer: signedUsers.length ? await q.insertSignatureChanges(tx, userId, signedUsers) : undefined,
       };
     });
-    if (news.shared !== undefined) await announceDeviceListChange(scope, Math.max(news.shared, news.signer ?? 0));
-    else if (news.signer !== undefined) await wakeUsers(scope.env, [userId], { m: news.signer });
+    if (news.shared !== undefined) {
+      const own = rows.filter((r) => r.targetUserId === userId);
+      const masterSigned = own.some((r) => r.targetKeyId === mine.get('master')?.publicKey);
+      const devices = [...new Set(own.map((r) => r.targetKeyId).filter((k) => k !== mine.get('master')?.publicKey))];
+      await announceDeviceListChange(scope, Math.max(news.shared, news.signer ?? 0), { devices, crossSigning: masterSigned });
+    } else if (news.signer !== undefined) await wakeUsers(scope.env, [userId], { m: news.signer });
   }
   return { failures };
 }

@@ -39,7 +39,7 @@ export async function putDehydratedDevice(scope: UserScope, body: Json): Promise
     return q.insertDeviceListChange(tx, userId);
   });
   if (old) await q.forgetDevices(scope.db, userId, [old.deviceId]);
-  await announceDeviceListChange(scope, pos);
+  await announceDeviceListChange(scope, pos, { devices: [deviceId], deleted: old && old.deviceId !== deviceId ? [old.deviceId] : [] });
   return { device_id: deviceId };
 }
 

@@ -6,6 +6,7 @@ import * as q from '../../db/queries/e2ee';
 import { roomMates } from '../../db/queries/sync';
 import { serverNameOf } from '../../matrix/ids';
 import type { UserScope } from '../account/scope';
+import { federateDeviceListChange, type DeviceListChange } from '../federation/device-list-out';
 import { wakeUsers } from '../sync/wake';
 
 /** Positions of the two streams that matter here: room events (e) and the misc stream (m). */
@@ -79,20 +80,24 @@ async function concerned(scope: UserScope): Promise<string[]> {
   return [scope.userId, ...mates];
 }
 
-/** Wakes the syncs that must now show the change recorded at `pos` (after its commit). */
-export async function announceDeviceListChange(scope: UserScope, pos: number): Promise<void> {
+/**
+ * Wakes the syncs that must now show the change recorded at `pos` (after its commit), and tells
+ * the other servers in the user's rooms what changed.
+ */
+export async function announceDeviceListChange(scope: UserScope, pos: number, change: DeviceListChange): Promise<void> {
   await wakeUsers(scope.env, await concerned(scope), { m: pos });
+  await federateDeviceListChange(scope, pos, change).catch((e) => console.error(`[federation] device list update of ${scope.userId} not sent: ${e}`));
 }
 
 /** The user's devices changed outside of a key upload (new device, deletion, new display name). */
-export async function deviceListChanged(scope: UserScope): Promise<void> {
+export async function deviceListChanged(scope: UserScope, change: DeviceListChange): Promise<void> {
   const pos = await scope.db.transaction((tx) => q.insertDeviceListChange(tx, scope.userId));
-  await announceDeviceListChange(scope, pos);
+  await announceDeviceListChange(scope, pos, change);
 }
 
 /** Devices were deleted: what they left behind goes, and their owner's room-mates must learn of it. */
 export async function devicesDeleted(scope: UserScope, deviceIds: string[]): Promise<void> {
   if (deviceIds.length === 0) return;
   await q.forgetDevices(scope.db, scope.userId, deviceIds);
-  await deviceListChanged(scope);
+  await deviceListChanged(scope, { deleted: deviceIds });
 }

@@ -64,7 +64,7 @@ export async function uploadKeys(scope: UserScope, deviceId: string, input: Uplo
     }
     return newDeviceKeys ? q.insertDeviceListChange(tx, userId) : undefined;
   });
-  if (changedAt !== undefined) await announceDeviceListChange(scope, changedAt);
+  if (changedAt !== undefined) await announceDeviceListChange(scope, changedAt, { devices: [deviceId] });
   return { one_time_key_counts: await q.oneTimeKeyCounts(scope.db, userId, deviceId) };
 }
 

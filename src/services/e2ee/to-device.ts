@@ -6,21 +6,30 @@ import type { Env } from '../../config';
 import * as q from '../../db/queries/e2ee';
 import { userObject } from '../../http/auth';
 import type { UserScope } from '../account/scope';
+import { sendRemoteToDevice, type ServerMessages } from '../federation/to-device';
 import { wakeUsers } from '../sync/wake';
 
 /** Messages for one recipient: device id (or `*`) → content. */
 export type DeviceMessages = [deviceId: string, content: Record<string, unknown>][];
 
 /**
- * PUT /sendToDevice/{eventType}/{txnId} for local recipients (`messages`: user → device → content).
- * The same transaction id from the same device sends nothing a second time. Messages for remote
- * users are not sent: that needs federation (m.direct_to_device EDUs), which Myelin does not have yet.
+ * PUT /sendToDevice/{eventType}/{txnId}: `messages` for local recipients (user → device → content),
+ * `remote` for other servers' users (server → their messages, sent as m.direct_to_device EDUs).
+ * The same transaction id from the same device sends nothing a second time.
  */
-export async function sendToDevice(env: Env, sender: { userId: string; deviceId: string }, type: string, txnId: string, messages: Map<string, DeviceMessages>): Promise<void> {
+export async function sendToDevice(
+  env: Env,
+  sender: { userId: string; deviceId: string },
+  type: string,
+  txnId: string,
+  messages: Map<string, DeviceMessages>,
+  remote: Map<string, ServerMessages>,
+): Promise<void> {
   const senderObject = userObject(env, sender.userId);
   if (!(await senderObject.claimToDeviceTxn(sender.userId, sender.deviceId, txnId))) return;
   try {
     await Promise.all([...messages].map(([recipient, byDevice]) => userObject(env, recipient).deliverToDevice(recipient, sender.userId, type, byDevice)));
+    await sendRemoteToDevice(env, sender, type, txnId, remote);
   } catch (e) {
     // Let the client's retry deliver what this attempt could not (some recipients may get it twice).
     await senderObject.releaseToDeviceTxn(sender.userId, sender.deviceId, txnId);

@@ -3,7 +3,7 @@
 // so the user sees it in /sync. Outbound: our room asks the invitee's server to countersign.
 import type { Env } from '../../config';
 import { config } from '../../config';
-import { pooledDb } from '../../db/client';
+import { withRequestDb, type PooledDb } from '../../db/client';
 import { userExists } from '../../db/queries/accounts';
 import { storeRemoteInvite } from '../../db/queries/federated-events';
 import { ErrCode, MatrixError } from '../../matrix/errors';
@@ -22,13 +22,14 @@ interface InviteBody {
   invite_room_state?: unknown;
 }
 
-let db: ReturnType<typeof pooledDb>['db'] | undefined;
+export function receiveInvite(env: Env, origin: string, roomId: string, eventId: string, body: unknown): Promise<{ event: Record<string, unknown> }> {
+  return withRequestDb(env, (db) => acceptInvite(env, db, origin, roomId, eventId, body));
+}
 
-export async function receiveInvite(env: Env, origin: string, roomId: string, eventId: string, body: unknown): Promise<{ event: Record<string, unknown> }> {
+async function acceptInvite(env: Env, db: PooledDb, origin: string, roomId: string, eventId: string, body: unknown): Promise<{ event: Record<string, unknown> }> {
   const req = (body ?? {}) as InviteBody;
   const version = typeof req.room_version === 'string' ? getRoomVersion(req.room_version) : undefined;
   if (!version) throw new MatrixError(400, ErrCode.INCOMPATIBLE_ROOM_VERSION, 'This server does not support the room version', { room_version: req.room_version });
-  db ??= pooledDb(env, 1).db;
   const checked = await checkReceivedPdu(env, db, version, req.event);
   if (!checked.ok) throw new MatrixError(400, ErrCode.BAD_JSON, `Invalid invite event: ${checked.error}`);
   if (checked.hashMismatch) throw new MatrixError(400, ErrCode.BAD_JSON, 'The invite event content does not match its hash');

@@ -11,6 +11,11 @@ import { getRoomVersion, SUPPORTED_ROOM_VERSIONS } from '../../matrix/room-versi
 import type { JsonObject } from '../../matrix/types';
 import { federationRequest, RemoteError } from './client';
 import { serverSigningKey } from './server-key';
+import { and, eq } from 'drizzle-orm';
+import { httpDb, withRequestDb } from '../../db/client';
+import { storeRemoteMembership } from '../../db/queries/federated-events';
+import { roomMemberships } from '../../db/schema';
+import { wakeUsers } from '../sync/wake';
 
 type Membership = 'join' | 'leave' | 'knock';
 
@@ -61,8 +66,14 @@ export async function joinRemoteRoom(env: Env, roomId: string, userId: string, s
   await roomObject(env, roomId).adoptJoin(roomId, version.id, joinEvent, eventId, { state: (result.state as unknown[]) ?? [], auth_chain: (result.auth_chain as unknown[]) ?? [] });
 }
 
-/** Rejecting an invite to a room this server is not in (spec: "Leaving Rooms (Rejecting Invites)"). */
-export async function leaveRemoteRoom(env: Env, roomId: string, userId: string, servers: string[], content: JsonObject): Promise<{ eventId: string; event: JsonObject }> {
-  const { eventId, event } = await remoteMembership(env, roomId, userId, 'leave', servers, content);
-  return { eventId, event };
+/**
+ * Rejecting an invite to a room this server is not in (spec: "Leaving Rooms (Rejecting
+ * Invites)"): the leave goes through a resident server, and the user's membership here follows.
+ */
+export async function rejectRemoteInvite(env: Env, roomId: string, userId: string, servers: string[], reason?: string): Promise<void> {
+  const [row] = await httpDb(env).select().from(roomMemberships).where(and(eq(roomMemberships.roomId, roomId), eq(roomMemberships.userId, userId)));
+  if (!row || row.membership !== 'invite') throw new MatrixError(404, ErrCode.NOT_FOUND, 'Unknown room');
+  const { eventId, event } = await remoteMembership(env, roomId, userId, 'leave', servers, reason === undefined ? {} : { reason });
+  const pos = await withRequestDb(env, (db) => storeRemoteMembership(db, { eventId, pdu: event as never }));
+  if (pos !== undefined) await wakeUsers(env, [userId], { e: pos });
 }

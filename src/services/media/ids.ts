@@ -16,15 +16,18 @@ export function checkMediaId(mediaId: string): string {
   return mediaId;
 }
 
-/**
- * Validates `serverName` and `mediaId` from a path and requires the media to be ours. Remote media
- * needs federation, which Myelin does not have yet: it is reported as not found.
- */
-export function localMediaId(serverName: string, mediaId: string, ourServerName: string): string {
+/** Validates `serverName` and `mediaId` from a path. */
+export function checkServerMediaId(serverName: string, mediaId: string): { serverName: string; mediaId: string } {
   const reason = checkServerName(serverName);
   if (reason !== null) throw invalidParam(`Invalid server name: ${reason}`);
   checkMediaId(mediaId);
-  if (serverName !== ourServerName) throw notFound('Media from other servers is not available: this server does not federate yet');
+  return { serverName, mediaId };
+}
+
+/** Validates `serverName` and `mediaId` from a path and requires the media to be ours (uploads). */
+export function localMediaId(serverName: string, mediaId: string, ourServerName: string): string {
+  checkServerMediaId(serverName, mediaId);
+  if (serverName !== ourServerName) throw notFound('Media of other servers cannot be uploaded here');
   return mediaId;
 }
 

@@ -232,6 +232,7 @@ export async function receiveEvent(ctx: FederatedContext, origin: string, event:
       const e = id === event.eventId ? event : newStateEvents.get(id);
       if (e) model.state.set(k, { eventId: e.eventId, pdu: e.pdu });
     }
+    if (event.pdu.type === 'm.room.redaction') model.redactState(event);
     const extremityEvents = await getEvents(db, extremities.filter((id) => id !== event.eventId));
     model.extremities = [...extremityEvents.values()].map((e) => ({ eventId: e.eventId, pdu: e.pdu })).concat([event]);
   }

@@ -1,6 +1,7 @@
 // The space hierarchy (spec: GET /_matrix/client/v1/rooms/{roomId}/hierarchy, "Spaces"): a
 // depth-first walk over m.space.child events, children in the spec's order, each room once, only
-// rooms the requester may see. Rooms this server does not know need federation and are skipped.
+// rooms the requester may see. Rooms this server does not know are asked of the servers their
+// m.space.child event names (`remote`), and skipped when none can tell.
 //
 // Tokens hold no walk state: they name the parameters and how many rooms earlier pages returned,
 // and each page walks again from the root. Pages stay short (at most MAX_LIMIT rooms), and the
@@ -10,6 +11,7 @@ import { currentState } from '../../db/queries/room-state';
 import { summaryRows, type SummaryRow } from '../../db/queries/summaries';
 import { ErrCode, MatrixError } from '../../matrix/errors';
 import type { RoomSummary } from '../../matrix/room-summary';
+import { serverNameOf } from '../../matrix/ids';
 import { compareChildren, hasValidVia, isSuggested } from '../../matrix/spaces';
 import type { JsonObject } from '../../matrix/types';
 import { summaryOf, SummaryViewer } from './summary';
@@ -26,7 +28,7 @@ export interface HierarchyRequest {
   from?: string;
 }
 
-interface StrippedChild {
+export interface StrippedChild {
   type: 'm.space.child';
   state_key: string;
   content: JsonObject;
@@ -54,7 +56,7 @@ function readToken(req: HierarchyRequest): number {
 }
 
 /** A space's children, valid and (when asked) suggested ones only, in the spec's order. */
-async function childrenOf(db: Db, spaceId: string, suggestedOnly: boolean): Promise<StrippedChild[]> {
+export async function childrenOf(db: Db, spaceId: string, suggestedOnly: boolean): Promise<StrippedChild[]> {
   const events = await currentState(db, spaceId, { types: ['m.space.child'] });
   return events
     .filter((e) => hasValidVia(e.pdu.content) && (!suggestedOnly || isSuggested(e.pdu.content)))
@@ -63,7 +65,19 @@ async function childrenOf(db: Db, spaceId: string, suggestedOnly: boolean): Prom
     .map((c) => ({ type: 'm.space.child', state_key: c.stateKey, content: c.content, sender: c.sender, origin_server_ts: c.originServerTs }));
 }
 
-export async function hierarchy(db: Db, userId: string, req: HierarchyRequest): Promise<{ rooms: HierarchyRoom[]; next_batch?: string }> {
+/** A room this server does not know, with its children, from the servers in `via`, if the requester may see it. */
+export type RemoteRoomLookup = (roomId: string, via: string[]) => Promise<HierarchyRoom | undefined>;
+
+/** Children to walk into, as the spec orders them (remote rooms' children come unfiltered). */
+function walkable(children: StrippedChild[], suggestedOnly: boolean): StrippedChild[] {
+  return children
+    .filter((c) => hasValidVia(c.content) && (!suggestedOnly || isSuggested(c.content)))
+    .map((c) => ({ stateKey: c.state_key, originServerTs: c.origin_server_ts, content: c.content, child: c }))
+    .sort(compareChildren)
+    .map((c) => c.child);
+}
+
+export async function hierarchy(db: Db, userId: string, req: HierarchyRequest, remote?: RemoteRoomLookup): Promise<{ rooms: HierarchyRoom[]; next_batch?: string }> {
   const skip = readToken(req);
   const viewer = new SummaryViewer(db, userId);
   const rows = new Map<string, SummaryRow | null>();
@@ -74,28 +88,40 @@ export async function hierarchy(db: Db, userId: string, req: HierarchyRequest): 
     for (const id of missing) rows.set(id, found.get(id) ?? null);
   };
 
-  await load([req.roomId]);
-  const root = rows.get(req.roomId);
-  if (!root || !(await viewer.maySee(root))) throw new MatrixError(403, ErrCode.FORBIDDEN, 'You are not allowed to view this room');
+  /** The room with its children, if the requester may see it: ours from the database, others' from `remote`. */
+  const entry = async (roomId: string, via: string[]): Promise<HierarchyRoom | undefined> => {
+    const row = rows.get(roomId);
+    if (row) {
+      if (!(await viewer.maySee(row))) return undefined;
+      const summary = summaryOf(row);
+      return { ...summary, children_state: summary.room_type === 'm.space' ? await childrenOf(db, roomId, req.suggestedOnly) : [] };
+    }
+    const found = remote && (await remote(roomId, via));
+    return found && { ...found, children_state: walkable(found.children_state, req.suggestedOnly) };
+  };
 
-  const stack: { roomId: string; depth: number }[] = [{ roomId: req.roomId, depth: 0 }];
+  await load([req.roomId]);
+  const rootServer = serverNameOf(req.roomId);
+  const root = await entry(req.roomId, rootServer ? [rootServer] : []);
+  if (!root) throw new MatrixError(403, ErrCode.FORBIDDEN, 'You are not allowed to view this room');
+
+  const stack: { roomId: string; depth: number; via: string[] }[] = [{ roomId: req.roomId, depth: 0, via: [] }];
   const processed = new Set<string>();
   const out: HierarchyRoom[] = [];
   let walked = 0;
   while (stack.length && out.length < req.limit) {
-    const { roomId, depth } = stack.pop()!;
+    const { roomId, depth, via } = stack.pop()!;
     if (processed.has(roomId)) continue;
     processed.add(roomId);
-    const row = rows.get(roomId);
-    if (!row || !(await viewer.maySee(row))) continue;
-    const summary = summaryOf(row);
-    const children = summary.room_type === 'm.space' ? await childrenOf(db, roomId, req.suggestedOnly) : [];
-    if (walked++ >= skip) out.push({ ...summary, children_state: children });
+    const room = roomId === req.roomId ? root : await entry(roomId, via);
+    if (!room) continue;
+    const children = room.children_state;
+    if (walked++ >= skip) out.push(room);
     if (req.maxDepth === undefined || depth < req.maxDepth) {
-      const next = children.map((c) => c.state_key).filter((id) => !processed.has(id));
-      await load(next);
+      const next = children.filter((c) => !processed.has(c.state_key));
+      await load(next.map((c) => c.state_key));
       // Pushed in reverse, so the first child in the spec's order is walked first.
-      for (const id of next.reverse()) stack.push({ roomId: id, depth: depth + 1 });
+      for (const c of next.reverse()) stack.push({ roomId: c.state_key, depth: depth + 1, via: c.content.via as string[] });
     }
   }
   const result: { rooms: HierarchyRoom[]; next_batch?: string } = { rooms: out };

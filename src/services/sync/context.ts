@@ -16,6 +16,3 @@ export interface SyncContext {
   /** Member events already sent to this device per room (lazy loading without redundancy). */
   lazySent: Map<string, Set<string>>;
 }
-
-/** Whether this is a sync from scratch for the room data (no since, or full_state). */
-export const fromScratch = (ctx: SyncContext) => ctx.since === undefined || ctx.fullState;

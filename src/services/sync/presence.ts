@@ -4,6 +4,7 @@ import type { Env } from '../../config';
 import { getPresence, putPresence } from '../../db/queries/presence';
 import { roomMates } from '../../db/queries/sync';
 import type { UserScope } from '../account/scope';
+import { federatePresence } from '../federation/presence';
 import type { SyncWaiters } from './waiters';
 import { wakeUsers } from './wake';
 
@@ -44,5 +45,6 @@ export class PresenceTracker {
     this.#current = { state, statusMsg, lastActiveTs: now };
     this.waiters.notify({ m: pos });
     await wakeUsers(this.env, (await roomMates(s.db, s.userId)).filter((u) => u !== s.userId), { m: pos });
+    await federatePresence(s, state, statusMsg, now).catch((e) => console.error(`[federation] presence of ${s.userId} not sent: ${e}`));
   }
 }

@@ -3,7 +3,7 @@
 import { currentStateEvents, getEvents, getRoom, stateKeysAtGroups, stateOfGroup, timeline, type StoredEvent } from '../../db/queries/rooms';
 import { recentEvents, stateGroupBefore, type MembershipRow } from '../../db/queries/sync';
 import { matchesFilter, type EventFilterSpec } from '../../matrix/event-filter';
-import { roomVersion } from '../../matrix/room-versions';
+import { DEFAULT_ROOM_VERSION, roomVersion } from '../../matrix/room-versions';
 import { splitStateKey, stateKey } from '../../matrix/state-map';
 import type { JsonObject } from '../../matrix/types';
 import { visibleTo } from '../rooms/read';
@@ -214,15 +214,20 @@ export async function roomSections(
 /** Stripped state at the user's invite or knock: the room's basics and the membership event itself. */
 async function strippedState(ctx: SyncContext, row: MembershipRow): Promise<JsonObject[]> {
   const member = (await getEvents(ctx.db, [row.eventId])).get(row.eventId);
-  if (!member || member.stateGroup === null) return [];
+  if (!member) return [];
+  const own = { type: member.pdu.type, state_key: member.pdu.state_key, content: member.pdu.content, sender: member.pdu.sender };
+  if (member.stateGroup === null) {
+    // An invite from another server to a room we are not in: the stripped state it came with.
+    const sent = (member.pdu.unsigned as JsonObject | undefined)?.invite_room_state;
+    return [...(Array.isArray(sent) ? (sent as JsonObject[]) : []), own];
+  }
   const state = await stateOfGroup(ctx.db, member.stateGroup);
   const ids = [...state].filter(([k]) => STRIPPED_TYPES.has(splitStateKey(k)[0])).map(([, id]) => id);
   const inviter = member.pdu.sender;
   const inviterMember = state.get(stateKey('m.room.member', inviter));
   if (inviterMember && inviter !== ctx.userId) ids.push(inviterMember);
   const found = await getEvents(ctx.db, ids);
-  const events = [...found.values(), member].map((e) => ({ type: e.pdu.type, state_key: e.pdu.state_key, content: e.pdu.content, sender: e.pdu.sender }));
-  return events;
+  return [...[...found.values()].map((e) => ({ type: e.pdu.type, state_key: e.pdu.state_key, content: e.pdu.content, sender: e.pdu.sender })), own];
 }
 
 async function leftRoom(
@@ -234,12 +239,23 @@ async function leftRoom(
   perRoomExtras: Parameters<typeof roomSections>[2],
 ): Promise<LeftRoom | undefined> {
   const model = await loadModel(ctx, row.roomId);
-  if (!model) return undefined;
+  if (!model) return leftRemoteInvite(ctx, row);
   // The room as the user last saw it: up to and including their leave (after `since`, even with full_state).
   const after = ctx.since?.e ?? 0;
   const tl = await recentVisible(ctx, model, row.streamPos, after, limit, timelineFilter);
   const body = await roomBody(ctx, model, tl, after === 0 || ctx.fullState, stateFilter, false);
   return { timeline: body.timeline, state: body.state, account_data: { events: (await perRoomExtras(row.roomId, false)).accountData } };
+}
+
+/**
+ * A rejected invite to a room this server never joined (another server's room): all the user
+ * ever had of it is the invite and their leave, which is the timeline.
+ */
+async function leftRemoteInvite(ctx: SyncContext, row: MembershipRow): Promise<LeftRoom | undefined> {
+  const leave = (await getEvents(ctx.db, [row.eventId])).get(row.eventId);
+  if (!leave) return undefined;
+  const served = await serveEvents(ctx.db, roomVersion(DEFAULT_ROOM_VERSION), [leave], { userId: ctx.userId, deviceId: ctx.deviceId });
+  return { timeline: { events: served as unknown as JsonObject[], limited: false }, state: { events: [] }, account_data: { events: [] } };
 }
 
 /** The newest visible events in (after, upto], oldest first. */
@@ -260,7 +276,10 @@ async function roomBody(ctx: SyncContext, model: RoomModel, tl: RoomTimeline, wh
   const timelineIds = new Set(tl.events.map((e) => e.eventId));
   // The state group at the timeline's start, read only when needed (a steady room's sync has no use for it).
   let start: Promise<number | null> | undefined;
-  const startGroup = () => (start ??= stateGroupBefore(ctx.db, model.roomId, first ? first.streamPos! : tl.upto + 1));
+  // A room joined over federation has no event in the stream before our join: its state before the
+  // timeline is then that of the first timeline event (whose own entry the timeline carries).
+  const startGroup = () =>
+    (start ??= stateGroupBefore(ctx.db, model.roomId, first ? first.streamPos! : tl.upto + 1).then((g) => g ?? first?.stateGroup ?? model.stateGroup));
   let stateIds: string[] = [];
   if (whole) {
     stateIds = await stateDelta(ctx, undefined, await startGroup(), timelineIds);

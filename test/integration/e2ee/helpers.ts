@@ -77,12 +77,15 @@ export async function fallbackKey(device: Device, id = 'FB1'): Promise<Json> {
   return { [`signed_curve25519:${id}`]: await device.key.sign({ key: randomKey(), fallback: true }, device.user.userId, `ed25519:${device.user.deviceId}`) };
 }
 
+/** Server discovery that knows no server: other servers' users fail without any network access. */
+export const NO_FEDERATION = { FEDERATION_RESOLVE: 'nowhere.test=http://127.0.0.1:9' };
+
 export function query(user: TestUser, deviceKeys: Record<string, string[]>): Promise<Reply> {
-  return call('POST', '/_matrix/client/v3/keys/query', { token: user.token, body: { device_keys: deviceKeys } });
+  return call('POST', '/_matrix/client/v3/keys/query', { token: user.token, body: { device_keys: deviceKeys }, vars: NO_FEDERATION });
 }
 
 export function claim(user: TestUser, oneTimeKeys: Record<string, Record<string, string>>): Promise<Reply> {
-  return call('POST', '/_matrix/client/v3/keys/claim', { token: user.token, body: { one_time_keys: oneTimeKeys } });
+  return call('POST', '/_matrix/client/v3/keys/claim', { token: user.token, body: { one_time_keys: oneTimeKeys }, vars: NO_FEDERATION });
 }
 
 export interface CrossSigning {

@@ -70,14 +70,15 @@ describe('GET /_matrix/client/v1/media/download', () => {
     await uploadedUnicode.arrayBuffer();
   });
 
-  it('answers 404 M_NOT_FOUND for unknown media and for other servers (no federation yet)', async () => {
+  it('answers 404 M_NOT_FOUND for unknown media, and 502 for media of a server it cannot reach', async () => {
     const alice = await registerUser();
     const unknown = await download(alice, 'AbsentMediaId');
     expect(unknown.status).toBe(404);
     expect((await json(unknown)).errcode).toBe('M_NOT_FOUND');
-    const remote = await raw('GET', '/_matrix/client/v1/media/download/matrix.org/SomeMediaId', { token: alice.token });
-    expect(remote.status).toBe(404);
-    expect((await json(remote)).errcode).toBe('M_NOT_FOUND');
+    // Remote media is fetched over federation (test/integration/federation/media.test.ts); this server is not reachable.
+    const remote = await raw('GET', '/_matrix/client/v1/media/download/matrix.org/SomeMediaId', { token: alice.token, vars: { FEDERATION_RESOLVE: 'elsewhere.test=http://127.0.0.1:9' } });
+    expect(remote.status).toBe(502);
+    expect((await json(remote)).errcode).toBe('M_UNKNOWN');
   });
 
   it('refuses media ids with path characters or over 255 characters, and bad server names', async () => {

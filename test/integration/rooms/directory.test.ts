@@ -79,7 +79,8 @@ describe('room aliases', () => {
     const invalid = await call('GET', aliasPath('#nocolon'));
     expect(invalid.status).toBe(400);
     expect(invalid.body.errcode).toBe('M_INVALID_PARAM');
-    const remote = await call('GET', aliasPath('#room:elsewhere.example'));
+    // Another server's alias is asked of that server (test/integration/federation/); this one cannot be reached.
+    const remote = await call('GET', aliasPath('#room:elsewhere.example'), { vars: { FEDERATION_RESOLVE: 'none.test=http://127.0.0.1:9' } });
     expect(remote.status).toBe(502);
     expect(remote.body.errcode).toBe('M_UNKNOWN');
   });
@@ -349,12 +350,17 @@ describe('publicRooms', () => {
     expect(both.body.errcode).toBe('M_INVALID_PARAM');
   });
 
-  it('cannot fetch other servers, and refuses bad requests', async () => {
+  it('asks other servers only for a signed-in user, answers 502 for unreachable ones, and refuses bad requests', async () => {
     const alice = await registerUser();
-    const remote = await call('GET', `${V3}/publicRooms?server=elsewhere.example`);
+    // Other servers' directories are fetched over federation (test/integration/federation/); this one cannot be reached.
+    const vars = { FEDERATION_RESOLVE: 'none.test=http://127.0.0.1:9' };
+    const anonymous = await call('GET', `${V3}/publicRooms?server=elsewhere.example`, { vars });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.body.errcode).toBe('M_MISSING_TOKEN');
+    const remote = await call('GET', `${V3}/publicRooms?server=elsewhere.example`, { token: alice.token, vars });
     expect(remote.status).toBe(502);
     expect(remote.body.errcode).toBe('M_UNKNOWN');
-    expect((await query(alice, {}, '?server=elsewhere.example')).status).toBe(502);
+    expect((await call('POST', `${V3}/publicRooms?server=elsewhere.example`, { token: alice.token, body: {}, vars })).status).toBe(502);
     expect((await call('GET', `${V3}/publicRooms?server=${enc('bad server')}`)).body.errcode).toBe('M_INVALID_PARAM');
     expect((await call('GET', `${V3}/publicRooms?server=${SERVER_NAME}&limit=1`)).status).toBe(200);
     expect((await call('GET', `${V3}/publicRooms?limit=-1`)).body.errcode).toBe('M_INVALID_PARAM');

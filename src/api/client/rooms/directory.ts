@@ -14,6 +14,8 @@ import {
   roomAliases,
   setDirectoryVisibility,
 } from '../../../services/rooms/directory';
+import { remoteAlias } from '../../../services/federation/queries';
+import { serverNameOf } from '../../../matrix/ids';
 import { aliasParam, roomIdParam } from './params';
 
 export const directory = new Hono<AppEnv>();
@@ -26,7 +28,10 @@ directory.put('/directory/room/:roomAlias', requireAuth(), async (c) => {
 });
 
 directory.get('/directory/room/:roomAlias', async (c) => {
-  return c.json(await lookupAlias(httpDb(c.env), c.get('config').serverName, aliasParam(c)));
+  const alias = aliasParam(c);
+  const ours = c.get('config').serverName;
+  // Another server's alias: that server is asked (spec: GET /directory/room/{roomAlias}).
+  return c.json(serverNameOf(alias) === ours ? await lookupAlias(httpDb(c.env), ours, alias) : await remoteAlias(c.env, alias));
 });
 
 directory.delete('/directory/room/:roomAlias', requireAuth(), async (c) => {

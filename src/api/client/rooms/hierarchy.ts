@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { httpDb } from '../../../db/client';
 import { requireAuth } from '../../../http/auth';
 import type { AppEnv } from '../../../http/context';
+import { remoteRoomsFor } from '../../../services/federation/queries';
 import { DEFAULT_LIMIT, hierarchy, MAX_LIMIT } from '../../../services/rooms/hierarchy';
 import { boolQuery, intQuery, roomIdParam } from './params';
 
@@ -17,5 +18,7 @@ hierarchyApi.get('/rooms/:roomId/hierarchy', requireAuth({ allowGuests: true }),
     limit: Math.min(intQuery(c, 'limit', 1) ?? DEFAULT_LIMIT, MAX_LIMIT),
     from: c.req.query('from') || undefined,
   };
-  return c.json(await hierarchy(httpDb(c.env), c.get('requester').userId, req));
+  const db = httpDb(c.env);
+  const userId = c.get('requester').userId;
+  return c.json(await hierarchy(db, userId, req, remoteRoomsFor(c.env, db, userId, req.suggestedOnly)));
 });

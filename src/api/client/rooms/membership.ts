@@ -15,7 +15,8 @@ import { ErrCode, MatrixError } from '../../../http/errors';
 import { rateLimitUser } from '../../../http/rate-limit';
 import { checkRoomAlias, checkRoomId, checkUserId, serverNameOf } from '../../../matrix/ids';
 import type { Intent } from '../../../services/rooms/intents';
-import { joinRemoteRoom } from '../../../services/federation/join';
+import { joinRemoteRoom, rejectRemoteInvite } from '../../../services/federation/join';
+import { remoteAlias } from '../../../services/federation/queries';
 
 export const membership = new Hono<AppEnv>();
 
@@ -28,23 +29,27 @@ function roomIdParam(c: Ctx): string {
   return roomId;
 }
 
-/** A room id, or an alias resolved to one. Remote rooms need federation, which is not here yet. */
-async function resolveRoom(c: Ctx, idOrAlias: string): Promise<string> {
+/**
+ * A room id, or an alias resolved to one: ours from the directory, another server's by asking it,
+ * which also names servers in the room (`via`).
+ */
+async function resolveRoom(c: Ctx, idOrAlias: string): Promise<{ roomId: string; via: string[] }> {
   if (idOrAlias.startsWith('#')) {
     if (checkRoomAlias(idOrAlias) !== null) throw new MatrixError(400, ErrCode.INVALID_PARAM, `Invalid room alias: ${idOrAlias}`);
+    if (serverNameOf(idOrAlias) !== c.get('config').serverName) {
+      const remote = await remoteAlias(c.env, idOrAlias);
+      return { roomId: remote.room_id, via: remote.servers };
+    }
     const roomId = await resolveAlias(httpDb(c.env), idOrAlias);
     if (!roomId) throw new MatrixError(404, ErrCode.NOT_FOUND, `Room alias ${idOrAlias} not found`);
-    return roomId;
+    return { roomId, via: [] };
   }
   if (checkRoomId(idOrAlias) !== null) throw new MatrixError(400, ErrCode.INVALID_PARAM, `Invalid room id or alias: ${idOrAlias}`);
-  return idOrAlias;
+  return { roomId: idOrAlias, via: [] };
 }
 
-function checkTarget(c: Ctx, userId: string): string {
+function checkTarget(userId: string): string {
   if (checkUserId(userId) !== null) throw new MatrixError(400, ErrCode.INVALID_PARAM, `Invalid user id: ${userId}`);
-  if (serverNameOf(userId) !== c.get('config').serverName) {
-    throw new MatrixError(400, ErrCode.UNKNOWN, 'Users of other servers cannot be reached: this server does not federate yet');
-  }
   return userId;
 }
 
@@ -62,9 +67,9 @@ async function profileOf(c: Ctx, userId: string) {
  * Servers that may let us into a room we do not have: those the client names (`via`, or the
  * deprecated `server_name`), the server of a pending invite's sender, and the room id's server.
  */
-async function candidateServers(c: Ctx, roomId: string, userId: string): Promise<string[]> {
+async function candidateServers(c: Ctx, roomId: string, userId: string, aliasServers: string[] = []): Promise<string[]> {
   const params = new URL(c.req.url).searchParams;
-  const servers = [...params.getAll('via'), ...params.getAll('server_name')];
+  const servers = [...params.getAll('via'), ...params.getAll('server_name'), ...aliasServers];
   const [invite] = await httpDb(c.env).select({ sender: roomMemberships.sender }).from(roomMemberships).where(and(eq(roomMemberships.roomId, roomId), eq(roomMemberships.userId, userId)));
   const inviter = invite ? serverNameOf(invite.sender) : undefined;
   if (inviter) servers.push(inviter);
@@ -73,7 +78,7 @@ async function candidateServers(c: Ctx, roomId: string, userId: string): Promise
   return [...new Set(servers)];
 }
 
-async function join(c: Ctx, roomId: string) {
+async function join(c: Ctx, roomId: string, aliasServers: string[] = []) {
   const r = c.get('requester');
   const req = await body(c, reasonBody, { emptyAsObject: true });
   await rateLimitUser(c, 'joins');
@@ -87,19 +92,22 @@ async function join(c: Ctx, roomId: string) {
     const content: Record<string, unknown> = { ...profile };
     if (req.reason !== undefined) content.reason = req.reason;
     for (const k of Object.keys(content)) if (content[k] === undefined) delete content[k];
-    await joinRemoteRoom(c.env, roomId, r.userId, await candidateServers(c, roomId, r.userId), content);
+    await joinRemoteRoom(c.env, roomId, r.userId, await candidateServers(c, roomId, r.userId, aliasServers), content);
     return c.json({ room_id: roomId });
   }
   await submit(c, roomId, { kind: 'membership', sender: r.userId, target: r.userId, action: 'join', reason: req.reason, profile });
   return c.json({ room_id: roomId });
 }
 
-membership.post('/join/:roomIdOrAlias', requireAuth(), async (c) => join(c, await resolveRoom(c, c.req.param('roomIdOrAlias'))));
+membership.post('/join/:roomIdOrAlias', requireAuth(), async (c) => {
+  const { roomId, via } = await resolveRoom(c, c.req.param('roomIdOrAlias'));
+  return join(c, roomId, via);
+});
 membership.post('/rooms/:roomId/join', requireAuth(), async (c) => join(c, roomIdParam(c)));
 
 membership.post('/knock/:roomIdOrAlias', requireAuth(), async (c) => {
   const r = c.get('requester');
-  const roomId = await resolveRoom(c, c.req.param('roomIdOrAlias'));
+  const { roomId } = await resolveRoom(c, c.req.param('roomIdOrAlias'));
   const req = await body(c, reasonBody, { emptyAsObject: true });
   await submit(c, roomId, { kind: 'membership', sender: r.userId, target: r.userId, action: 'knock', reason: req.reason, profile: await profileOf(c, r.userId) });
   return c.json({ room_id: roomId });
@@ -110,7 +118,7 @@ membership.post('/rooms/:roomId/invite', requireAuth(), async (c) => {
   const roomId = roomIdParam(c);
   const raw = await body(c, z.object({ user_id: z.string().optional(), reason: z.string().optional() }).passthrough());
   if (raw.user_id === undefined) throw new MatrixError(400, ErrCode.INVALID_PARAM, 'Third-party invites are not supported by this server');
-  const target = checkTarget(c, raw.user_id);
+  const target = checkTarget(raw.user_id);
   await rateLimitUser(c, 'invites', target);
   await submit(c, roomId, { kind: 'membership', sender: r.userId, target, action: 'invite', reason: raw.reason, profile: await profileOf(c, target) });
   return c.json({});
@@ -119,7 +127,14 @@ membership.post('/rooms/:roomId/invite', requireAuth(), async (c) => {
 membership.post('/rooms/:roomId/leave', requireAuth({ allowGuests: true }), async (c) => {
   const r = c.get('requester');
   const req = await body(c, reasonBody, { emptyAsObject: true });
-  await submit(c, roomIdParam(c), { kind: 'membership', sender: r.userId, target: r.userId, action: 'leave', reason: req.reason });
+  const roomId = roomIdParam(c);
+  try {
+    await submit(c, roomId, { kind: 'membership', sender: r.userId, target: r.userId, action: 'leave', reason: req.reason });
+  } catch (e) {
+    if (!(e instanceof MatrixError && e.errcode === ErrCode.NOT_FOUND)) throw e;
+    // An invite to a room this server is not in: rejected through the inviting server.
+    await rejectRemoteInvite(c.env, roomId, r.userId, await candidateServers(c, roomId, r.userId), req.reason);
+  }
   return c.json({});
 });
 
