@@ -18,6 +18,8 @@ const serverSuites = {
   keys: () => import('./keys.mjs'),
   media: () => import('./media.mjs'),
   'sliding-sync': () => import('./sliding-sync.mjs'),
+  rooms: () => import('./rooms.mjs'),
+  sync: () => import('./sync.mjs'),
 };
 
 const available = [...Object.keys(serverSuites), ...(existsSync(coreScript) ? ['core'] : [])];

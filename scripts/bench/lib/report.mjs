@@ -40,9 +40,10 @@ const percent = (x) => `${(x * 100).toFixed(0)}%`;
  * when other work shares the machine.
  */
 export function printTargets(targets) {
-  for (const { row, baseline, min } of targets) {
+  for (const { row, baseline, min, maxP99 } of targets) {
     const ratio = row.rps / baseline.rps;
     const cpu = row.cpuMsPerRequest && baseline.cpuMsPerRequest ? `, by cpu/req ${percent(baseline.cpuMsPerRequest / row.cpuMsPerRequest)}` : '';
     console.log(`   ${row.route} vs ${baseline.route}: ${percent(ratio)} of req/s (target >= ${percent(min)}) ${ratio >= min ? 'met' : 'MISSED'}${cpu}`);
+    if (maxP99 !== undefined) console.log(`   ${row.route}: p99 ${row.p99.toFixed(1)} ms (target < ${maxP99} ms) ${row.p99 < maxP99 ? 'met' : 'MISSED'}`);
   }
 }

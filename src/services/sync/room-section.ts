@@ -13,6 +13,7 @@ import { positionToken } from '../rooms/read';
 import type { SyncContext } from './context';
 import { shapeEvents, type EventShape } from './event-format';
 import { heroesOf, summaryOf } from './summary';
+import { invitesBlocked } from '../moderation/invite-permission';
 
 const DEFAULT_TIMELINE_LIMIT = 10;
 
@@ -52,10 +53,15 @@ interface RoomTimeline {
 }
 
 /** The model of a room as of now (only state and version are read here). */
-async function loadModel(ctx: SyncContext, roomId: string): Promise<RoomModel | undefined> {
+/**
+ * The room as sync needs it. A room the user has been joined to throughout needs no state (its
+ * events are all visible, its counts come from the membership index): `withState` loads it only
+ * for rooms new to the client, where visibility is decided.
+ */
+async function loadModel(ctx: SyncContext, roomId: string, withState = true): Promise<RoomModel | undefined> {
   const room = await getRoom(ctx.db, roomId);
   if (!room) return undefined;
-  const state = new Map((await currentStateEvents(ctx.db, roomId)).map((e) => [stateKey(e.pdu.type, e.pdu.state_key!), e]));
+  const state = withState ? new Map((await currentStateEvents(ctx.db, roomId)).map((e) => [stateKey(e.pdu.type, e.pdu.state_key!), e])) : new Map();
   return new RoomModel(roomId, roomVersion(room.version), state, [], room.currentStateGroup, room.currentChainLength);
 }
 
@@ -184,7 +190,7 @@ export async function roomSections(
     }
     const extras = await perRoomExtras(row.roomId, true);
     if (!isFresh && tl.events.length === 0 && tl.hidden.length === 0 && extras.accountData.length === 0 && extras.ephemeral.length === 0) continue;
-    model ??= await loadModel(ctx, row.roomId);
+    model ??= await loadModel(ctx, row.roomId, false);
     if (!model) continue;
     const body = await roomBody(ctx, model, tl, isFresh, stateFilter, true);
     const room: JoinedRoom = { timeline: body.timeline, state: body.state, account_data: { events: extras.accountData }, ephemeral: { events: extras.ephemeral } };
@@ -193,8 +199,12 @@ export async function roomSections(
     out.join[row.roomId] = room;
   }
 
+  // Invite blocking (MSC4380, src/services/moderation/invite-permission.ts): no pending invite is served while it lasts.
+  const hideInvites = memberships.some((r) => r.membership === 'invite') && (await invitesBlocked(ctx.db, ctx.userId));
+
   for (const row of memberships) {
     if (!roomAllowed(ctx.filter, row.roomId)) continue;
+    if (row.membership === 'invite' && hideInvites) continue;
     if ((row.membership === 'invite' || row.membership === 'knock') && (changedSince(row) || ctx.fullState)) {
       const stripped = await strippedState(ctx, row);
       if (row.membership === 'invite') out.invite[row.roomId] = { invite_state: { events: stripped } };
@@ -308,6 +318,6 @@ async function roomBody(ctx: SyncContext, model: RoomModel, tl: RoomTimeline, wh
     state: { events: shapeEvents(servedState, stateEvents, model.version, shape) },
   };
   if (first) body.timeline.prev_batch = positionToken(first.streamPos! - 1);
-  if (heroes) body.summary = summaryOf(model, heroes);
+  if (heroes) body.summary = await summaryOf(ctx.db, model.roomId, heroes);
   return body;
 }

@@ -3,7 +3,6 @@ import { and, asc, eq, ne, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { roomMemberships } from '../../db/schema';
 import type { JsonObject } from '../../matrix/types';
-import type { RoomModel } from '../rooms/model';
 
 const MAX_HEROES = 5;
 
@@ -23,6 +22,14 @@ export async function heroesOf(db: Db, roomId: string, userId: string): Promise<
   return kept.map((r) => r.userId);
 }
 
-export function summaryOf(model: RoomModel, heroes: string[]): JsonObject {
-  return { 'm.heroes': heroes, 'm.joined_member_count': model.members('join').length, 'm.invited_member_count': model.members('invite').length };
+/** The summary, with member counts from the membership index (no room state needs loading). */
+export async function summaryOf(db: Db, roomId: string, heroes: string[]): Promise<JsonObject> {
+  const [counts] = await db
+    .select({
+      joined: sql<number>`count(*) filter (where ${roomMemberships.membership} = 'join')`.mapWith(Number),
+      invited: sql<number>`count(*) filter (where ${roomMemberships.membership} = 'invite')`.mapWith(Number),
+    })
+    .from(roomMemberships)
+    .where(eq(roomMemberships.roomId, roomId));
+  return { 'm.heroes': heroes, 'm.joined_member_count': counts?.joined ?? 0, 'm.invited_member_count': counts?.invited ?? 0 };
 }

@@ -45,12 +45,17 @@ export async function computeSync(base: Omit<SyncContext, 'upto'>, typingSerial:
   const upto: SyncToken = { e, m, t: typingSerial };
   const ctx: SyncContext = { ...base, upto };
   const afterM = since && !base.fullState ? since.m : 0;
+  // Account data, receipts, presence and to-device can only have changed if the misc stream moved:
+  // when only room events did (the common wake-up), their queries are skipped.
+  const miscMoved = afterM < upto.m;
+  const acked = base.waiters.ackedToDevice.get(deviceId) ?? -1;
 
   // To-device first: if they are truncated, every misc stream stops where they stopped.
-  const toDevice = await ackAndReadToDevice(db, userId, deviceId, since?.m ?? 0, upto.m, TO_DEVICE_LIMIT);
+  const toDevice = miscMoved || (since?.m ?? 0) > acked ? await ackAndReadToDevice(db, userId, deviceId, since?.m ?? 0, upto.m, TO_DEVICE_LIMIT) : [];
+  base.waiters.ackedToDevice.set(deviceId, Math.max(acked, since?.m ?? 0));
   if (toDevice.length === TO_DEVICE_LIMIT) upto.m = toDevice[toDevice.length - 1].streamPos;
 
-  const accountData = await accountDataSince(db, userId, afterM, upto.m);
+  const accountData = miscMoved ? await accountDataSince(db, userId, afterM, upto.m) : [];
   const roomAccountData = new Map<string, { type: string; content: JsonObject }[]>();
   for (const a of accountData) {
     if (a.roomId === '') continue;
@@ -60,8 +65,10 @@ export async function computeSync(base: Omit<SyncContext, 'upto'>, typingSerial:
   }
 
   const joinedIds = rows.filter((r) => r.membership === 'join').map((r) => r.roomId);
-  const receipts = await receiptsSince(db, joinedIds, userId, afterM, upto.m);
-  const unread = await unreadCountsForRooms(db, userId, joinedIds, base.filter.room?.timeline?.unread_thread_notifications === true);
+  const receipts = miscMoved ? await receiptsSince(db, joinedIds, userId, afterM, upto.m) : [];
+  // Counts change with new events and with receipts.
+  const countsMoved = miscMoved || !since || base.fullState || since.e < upto.e;
+  const unread = countsMoved ? await unreadCountsForRooms(db, userId, joinedIds, base.filter.room?.timeline?.unread_thread_notifications === true) : new Map();
   const ephemeralFilter = base.filter.room?.ephemeral;
   const roomAccountFilter = base.filter.room?.account_data;
 
@@ -113,9 +120,9 @@ export async function computeSync(base: Omit<SyncContext, 'upto'>, typingSerial:
     news = true;
   }
 
-  const mates = await roomMates(db, userId);
+  const mates = miscMoved ? await roomMates(db, userId) : [];
   const now = Date.now();
-  const presence = (await presenceSince(db, [...new Set([...mates, userId])], afterM, upto.m))
+  const presence = (miscMoved ? await presenceSince(db, [...new Set([...mates, userId])], afterM, upto.m) : [])
     .map((p) => ({ type: 'm.presence', sender: p.userId, content: presenceContent(p.state, p.lastActiveTs, p.statusMsg, now) as unknown as JsonObject }))
     .filter((p) => matchesFilter(base.filter.presence, p));
   if (presence.length) {
@@ -128,7 +135,13 @@ export async function computeSync(base: Omit<SyncContext, 'upto'>, typingSerial:
     news = true;
   }
 
-  if (ext.deviceLists) {
+  // Device lists change with the misc stream (device changes) and with memberships (who shares a room).
+  const membershipMoved =
+    !since ||
+    base.fullState ||
+    rows.some((r) => r.streamPos > since.e) ||
+    Object.values(rooms.join).some((r) => [...r.timeline.events, ...r.state.events].some((e) => e.type === 'm.room.member'));
+  if (ext.deviceLists && (miscMoved || membershipMoved)) {
     const lists = await ext.deviceLists(ctx);
     if (lists.changed.length || lists.left.length) {
       response.device_lists = { changed: lists.changed, left: lists.left };

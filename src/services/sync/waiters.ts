@@ -13,6 +13,8 @@ export class SyncWaiters {
   latest?: { e: number; m: number };
   /** When `latest` was last read from the database (it is refreshed now and then, in case a wake was lost). */
   checkedAt = 0;
+  /** Per device, the misc position up to which its to-device messages were already deleted. */
+  readonly ackedToDevice = new Map<string, number>();
   /** Current typists per room, as the rooms last reported them. */
   readonly typing = new Map<string, TypingRoom>();
   #parked = new Set<() => void>();
