@@ -78,4 +78,24 @@ describe('federation between two servers', () => {
     await syncUntil(bob, 'the rejection on B', (s) => s.rooms?.leave?.[roomId] ?? undefined);
     await syncUntil(alice, "bob's rejection on A", (s) => timelineOf(s, roomId).find((e) => e.type === 'm.room.member' && e.state_key === bob.userId && e.content.membership === 'leave'));
   });
+
+  it('a user knocks on a room of another server, is let in, and joins', async () => {
+    const alice = await register(a, 'alice');
+    const bob = await register(b, 'bob');
+    const created = await call(alice, 'POST', '/_matrix/client/v3/createRoom', { name: 'Knock knock', initial_state: [{ type: 'm.room.join_rules', content: { join_rule: 'knock' } }] });
+    const roomId = created.body.room_id;
+    const knocked = await call(bob, 'POST', `/_matrix/client/v3/knock/${enc(roomId)}?via=${enc(aName)}`, { reason: 'let me in' });
+    expect(knocked.status, JSON.stringify(knocked.body)).toBe(200);
+    const knock = await syncUntil(bob, 'the knock on B', (s) => s.rooms?.knock?.[roomId]);
+    expect(knock.knock_state.events.find((e: { type: string }) => e.type === 'm.room.name').content.name).toBe('Knock knock');
+    const seen = await syncUntil(alice, 'the knock on A', (s) => timelineOf(s, roomId).find((e) => e.type === 'm.room.member' && e.state_key === bob.userId));
+    expect(seen.content).toMatchObject({ membership: 'knock', reason: 'let me in' });
+
+    expect((await call(alice, 'POST', `/_matrix/client/v3/rooms/${enc(roomId)}/invite`, { user_id: bob.userId })).status).toBe(200);
+    await syncUntil(bob, 'the invite on B', (s) => s.rooms?.invite?.[roomId]);
+    expect((await call(bob, 'POST', `/_matrix/client/v3/rooms/${enc(roomId)}/join`, {})).status).toBe(200);
+    await syncUntil(alice, "bob's join on A", (s) => timelineOf(s, roomId).find((e) => e.type === 'm.room.member' && e.state_key === bob.userId && e.content.membership === 'join'));
+    const members = await call(alice, 'GET', `/_matrix/client/v3/rooms/${enc(roomId)}/joined_members`);
+    expect(Object.keys(members.body.joined).sort()).toEqual([alice.userId, bob.userId].sort());
+  });
 });

@@ -74,3 +74,12 @@ federationEvents.post('/v1/get_missing_events/:roomId', requireServerAuth, async
   const req = validate(missingBody, c.get('federationBody'));
   return c.json(await roomObject(c.env, roomId).fedMissingEvents(roomId, c.get('origin'), req.earliest_events, req.latest_events, Math.min(req.limit ?? 10, 100), req.min_depth ?? 0));
 });
+
+federationEvents.get('/v1/timestamp_to_event/:roomId', requireServerAuth, async (c) => {
+  const roomId = roomIdParam(c);
+  const ts = Number(c.req.query('ts'));
+  const dir = c.req.query('dir');
+  if (!Number.isSafeInteger(ts) || ts < 0) throw new MatrixError(400, ErrCode.INVALID_PARAM, 'ts must be a timestamp in milliseconds');
+  if (dir !== 'f' && dir !== 'b') throw new MatrixError(400, ErrCode.INVALID_PARAM, 'dir must be "f" or "b"');
+  return c.json(await roomObject(c.env, roomId).fedTimestampToEvent(roomId, c.get('origin'), ts, dir));
+});

@@ -28,7 +28,6 @@ for (const membership of ['join', 'leave', 'knock'] as RemoteMembership[]) {
   const send = async (c: Ctx) => {
     const roomId = roomIdParam(c);
     const result = await roomObject(c.env, roomId).sendMembership(roomId, c.get('origin'), c.req.param('eventId')!, c.get('federationBody'), membership);
-    if (membership === 'knock') return c.json({ knock_room_state: [] });
     return c.json(result);
   };
   federationMembership.put(`/v2/send_${membership}/:roomId/:eventId`, requireServerAuth, send);

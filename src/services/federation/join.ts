@@ -77,3 +77,13 @@ export async function rejectRemoteInvite(env: Env, roomId: string, userId: strin
   const pos = await withRequestDb(env, (db) => storeRemoteMembership(db, { eventId, pdu: event as never }));
   if (pos !== undefined) await wakeUsers(env, [userId], { e: pos });
 }
+
+/** Knocking on a room this server is not in (spec: "Knocking upon a room", the knocking server's side). */
+export async function knockRemoteRoom(env: Env, roomId: string, userId: string, servers: string[], content: JsonObject): Promise<void> {
+  const { eventId, event, result } = await remoteMembership(env, roomId, userId, 'knock', servers, content);
+  // The room's stripped state comes back with the knock, for the client's knock section.
+  const knockState = Array.isArray(result.knock_room_state) ? result.knock_room_state : [];
+  const pdu = { ...event, unsigned: { knock_room_state: knockState } };
+  const pos = await withRequestDb(env, (db) => storeRemoteMembership(db, { eventId, pdu: pdu as never }));
+  if (pos !== undefined) await wakeUsers(env, [userId], { e: pos });
+}

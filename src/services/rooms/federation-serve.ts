@@ -3,7 +3,9 @@
 // never rejected events.
 import type { PooledDb } from '../../db/client';
 import { authChainIds, pdusOf, walkBack } from '../../db/queries/federated-events';
+import { and, asc, desc, eq, gte, isNotNull, lte } from 'drizzle-orm';
 import { getEvent, stateOfGroup } from '../../db/queries/rooms';
+import { events } from '../../db/schema';
 import { stateKey } from '../../matrix/state-map';
 import { ErrCode, MatrixError } from '../../matrix/errors';
 import { serverNameOf } from '../../matrix/ids';
@@ -71,4 +73,16 @@ export async function missingEvents(db: PooledDb, model: RoomModel, earliest: st
   const events = await walkBack(db, model.roomId, latest, limit, new Set(earliest), minDepth);
   // Oldest first, as the receiver processes them in that order.
   return { events: events.sort((a, b) => a.depth - b.depth).map((r) => JSON.parse(r.json)) };
+}
+
+/** The event closest to a time in a direction (spec: server-server GET /timestamp_to_event). */
+export async function eventAtTimestamp(db: PooledDb, model: RoomModel, ts: number, dir: 'f' | 'b') {
+  const [row] = await db
+    .select({ eventId: events.eventId, ts: events.originServerTs })
+    .from(events)
+    .where(and(eq(events.roomId, model.roomId), isNotNull(events.streamPos), dir === 'f' ? gte(events.originServerTs, ts) : lte(events.originServerTs, ts)))
+    .orderBy(dir === 'f' ? asc(events.originServerTs) : desc(events.originServerTs), dir === 'f' ? asc(events.streamPos) : desc(events.streamPos))
+    .limit(1);
+  if (!row) throw new MatrixError(404, ErrCode.NOT_FOUND, `No event from ${ts} in direction ${dir}`);
+  return { event_id: row.eventId, origin_server_ts: row.ts };
 }

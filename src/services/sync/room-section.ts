@@ -217,6 +217,12 @@ export async function roomSections(
         if (left) out.leave[row.roomId] = left;
       }
     }
+    // A room forgotten since `since` (at once, with FORGET_ROOMS_ON_LEAVE): the client still learns
+    // that it left, from the membership event alone, as Synapse sends newly left rooms.
+    if ((row.membership === 'leave' || row.membership === 'ban') && row.forgotten && since !== undefined && !ctx.fullState && row.streamPos > since.e) {
+      const left = await leftRemoteInvite(ctx, row);
+      if (left) out.leave[row.roomId] = left;
+    }
   }
   return out;
 }
@@ -228,7 +234,8 @@ async function strippedState(ctx: SyncContext, row: MembershipRow): Promise<Json
   const own = { type: member.pdu.type, state_key: member.pdu.state_key, content: member.pdu.content, sender: member.pdu.sender };
   if (member.stateGroup === null) {
     // An invite from another server to a room we are not in: the stripped state it came with.
-    const sent = (member.pdu.unsigned as JsonObject | undefined)?.invite_room_state;
+    const unsigned = member.pdu.unsigned as JsonObject | undefined;
+    const sent = unsigned?.invite_room_state ?? unsigned?.knock_room_state;
     return [...(Array.isArray(sent) ? (sent as JsonObject[]) : []), own];
   }
   const state = await stateOfGroup(ctx.db, member.stateGroup);

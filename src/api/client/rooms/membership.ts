@@ -15,7 +15,7 @@ import { ErrCode, MatrixError } from '../../../http/errors';
 import { rateLimitUser } from '../../../http/rate-limit';
 import { checkRoomAlias, checkRoomId, checkUserId, serverNameOf } from '../../../matrix/ids';
 import type { Intent } from '../../../services/rooms/intents';
-import { joinRemoteRoom, rejectRemoteInvite } from '../../../services/federation/join';
+import { joinRemoteRoom, knockRemoteRoom, rejectRemoteInvite } from '../../../services/federation/join';
 import { remoteAlias } from '../../../services/federation/queries';
 
 export const membership = new Hono<AppEnv>();
@@ -107,9 +107,18 @@ membership.post('/rooms/:roomId/join', requireAuth(), async (c) => join(c, roomI
 
 membership.post('/knock/:roomIdOrAlias', requireAuth(), async (c) => {
   const r = c.get('requester');
-  const { roomId } = await resolveRoom(c, c.req.param('roomIdOrAlias'));
+  const { roomId, via } = await resolveRoom(c, c.req.param('roomIdOrAlias'));
   const req = await body(c, reasonBody, { emptyAsObject: true });
-  await submit(c, roomId, { kind: 'membership', sender: r.userId, target: r.userId, action: 'knock', reason: req.reason, profile: await profileOf(c, r.userId) });
+  const profile = await profileOf(c, r.userId);
+  try {
+    await submit(c, roomId, { kind: 'membership', sender: r.userId, target: r.userId, action: 'knock', reason: req.reason, profile });
+  } catch (e) {
+    if (!(e instanceof MatrixError && e.errcode === ErrCode.NOT_FOUND)) throw e;
+    // A room of other servers: knock through one of them.
+    const content: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries({ ...profile, reason: req.reason })) if (v !== undefined) content[k] = v;
+    await knockRemoteRoom(c.env, roomId, r.userId, [...via, ...(await candidateServers(c, roomId, r.userId))], content);
+  }
   return c.json({ room_id: roomId });
 });
 
