@@ -472,6 +472,9 @@ export class RoomDO extends DurableObject<Env> {
   fedBackfill(roomId: string, origin: string, from: string[], limit: number) {
     return this.#forServer(roomId, origin, (m) => fed.backfill(this.#pg, m, from, limit));
   }
+  fedTimestampToEvent(roomId: string, origin: string, ts: number, dir: 'f' | 'b') {
+    return this.#forServer(roomId, origin, (m) => fed.eventAtTimestamp(this.#pg, m, ts, dir));
+  }
   fedMissingEvents(roomId: string, origin: string, earliest: string[], latest: string[], limit: number, minDepth: number) {
     return this.#forServer(roomId, origin, (m) => fed.missingEvents(this.#pg, m, earliest, latest, limit, minDepth));
   }
@@ -513,6 +516,8 @@ export class RoomDO extends DurableObject<Env> {
       if (outcome.streamPos !== undefined) this.#announce(model, [event], [outcome.streamPos], false);
       // Other servers in the room hear of it from us, the resident server.
       void sendToServers(this.env, remoteServers(model, config(this.env).serverName).filter((s) => s !== origin), [{ kind: 'pdu', body: event.pdu as unknown as Record<string, unknown> }]);
+      // The knocker sees the room's stripped state (spec: send_knock `knock_room_state`).
+      if (membership === 'knock') return { knock_room_state: strippedStateOf(model, event.pdu.sender) };
       if (membership !== 'join') return {};
       const state = await fed.stateAt(this.#pg, model, event.eventId);
       return {
