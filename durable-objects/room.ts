@@ -41,6 +41,8 @@ import * as read from '../src/services/rooms/read';
 import * as rel from '../src/services/rooms/relations';
 import type { Viewer } from '../src/services/rooms/serve';
 import type { EventFilterSpec } from '../src/matrix/event-filter';
+import { refuseBlockedInvite } from '../src/services/moderation/invite-permission';
+import { forgetLeftRooms, leavesOfLocalUsers } from '../src/services/rooms/forget-on-leave';
 
 /** Ids of the room's current state events redacted by a redaction of the same room. */
 async function redactedStateIds(db: Db, roomId: string): Promise<Set<string>> {
@@ -86,9 +88,12 @@ export class RoomDO extends DurableObject<Env> {
       console.error('[room] computing push actions failed:', e);
     }
     const redacted = committed.map((e) => (e.pdu.type === 'm.room.redaction' ? redactsTarget(e.pdu, model.version) : undefined)).filter((x): x is string => !!x);
+    // Not push, but written in the same transaction: rooms forgotten upon leave (FORGET_ROOMS_ON_LEAVE).
+    const forgotten = config(this.env).forgetRoomsOnLeave ? leavesOfLocalUsers(committed, this.#isLocal) : [];
     return async (tx: Db, positions: Map<string, number>) => {
       if (pending.length) await writePushActions(tx, withStreamPositions(pending, positions));
       if (redacted.length) await deletePushActionsForEvents(tx, redacted, model.roomId);
+      if (forgotten.length) await forgetLeftRooms(tx, model.roomId, forgotten);
     };
   }
 
@@ -151,6 +156,8 @@ export class RoomDO extends DurableObject<Env> {
       const model = new RoomModel(roomId, version, new Map(), [], null, 0);
       const batch: q.NewEvent[] = [describeForStorage(model, createEvent, this.#isLocal)];
       model.apply(createEvent);
+      // A local invitee who blocks invites fails the whole creation, before anything is stored.
+      for (const i of intents) if (i.kind === 'membership' && i.action === 'invite' && this.#isLocal(i.target)) await refuseBlockedInvite(this.#pg, i.target);
       const signer = await this.#signer();
       for (const intent of intents) {
         try {
@@ -160,8 +167,9 @@ export class RoomDO extends DurableObject<Env> {
           batch.push(describeForStorage(model, event, this.#isLocal));
           model.apply(event);
         } catch (e) {
-          // The request implies a state the auth rules refuse (spec: createRoom, 400).
-          if (e instanceof MatrixError && e.status === 403) throw new MatrixError(400, ErrCode.INVALID_ROOM_STATE, `Invalid initial state: ${e.message}`);
+          // The request implies a state the auth rules refuse (spec: createRoom, 400); an invitee's
+          // server blocking the invite stays 403 M_INVITE_BLOCKED.
+          if (e instanceof MatrixError && e.status === 403 && e.errcode !== ErrCode.INVITE_BLOCKED) throw new MatrixError(400, ErrCode.INVALID_ROOM_STATE, `Invalid initial state: ${e.message}`);
           throw e;
         }
       }
@@ -250,6 +258,7 @@ export class RoomDO extends DurableObject<Env> {
           targetSender = target?.roomId === model.roomId ? target.pdu.sender : undefined;
         }
         if (intent.kind === 'event') await rel.checkRelation(this.#pg, model.roomId, intent.content);
+        if (intent.kind === 'membership' && intent.action === 'invite' && this.#isLocal(intent.target)) await refuseBlockedInvite(this.#pg, intent.target);
         const r = resolveIntent(model, intent, targetSender);
         if ('existing' in r) {
           item.resolve(r.existing);

@@ -30,6 +30,7 @@ import { runSlidingSync, SlidingSyncState } from '../src/services/sliding-sync/r
 import type { NewPushRule, PushAction, PushRuleKind } from '../src/matrix/push-rules';
 import * as remoteDevices from '../src/services/federation/device-lists';
 import * as remotePresence from '../src/services/federation/presence';
+import { setAccountFlag, type ModerationFlag } from '../src/services/moderation/account-flags';
 
 const TOUCH_INTERVAL_MS = 5 * 60_000;
 
@@ -68,9 +69,10 @@ export class UserDO extends DurableObject<Env> {
     });
   }
 
+  /** A locked account's session is returned too: the Worker refuses it everywhere but logout. */
   authenticate(userId: string, tokenHash: string, seen?: { ip: string | null; userAgent: string | null }) {
     return this.#call(userId, async (s) => {
-      const requester = await sessions.authenticate(s, tokenHash);
+      const requester = await sessions.authenticate(s, tokenHash, { allowLocked: true });
       if (seen) this.#touch(s, requester.deviceId, seen);
       return requester;
     });
@@ -124,6 +126,10 @@ export class UserDO extends DurableObject<Env> {
   }
   deactivate(userId: string) {
     return this.#call(userId, (s) => account.deactivate(s), true);
+  }
+  /** A server admin suspends or locks this account (src/services/moderation/). */
+  setModerationFlag(userId: string, flag: ModerationFlag, value: boolean) {
+    return this.#call(userId, (s) => setAccountFlag(s, flag, value), true);
   }
 
   listDevices(userId: string) {

@@ -56,6 +56,8 @@ CREATE TABLE "users" (
 	"is_guest" boolean DEFAULT false NOT NULL,
 	"admin" boolean DEFAULT false NOT NULL,
 	"deactivated" boolean DEFAULT false NOT NULL,
+	"suspended" boolean DEFAULT false NOT NULL,
+	"locked" boolean DEFAULT false NOT NULL,
 	"profile" jsonb DEFAULT '{}'::jsonb NOT NULL
 );
 --> statement-breakpoint
@@ -460,7 +462,6 @@ CREATE TABLE "remote_media" (
 	"size" bigint NOT NULL,
 	"storage_key" text NOT NULL,
 	"fetched_ts" bigint NOT NULL,
-	"quarantined_by" text,
 	CONSTRAINT "remote_media_server_name_media_id_pk" PRIMARY KEY("server_name","media_id")
 );
 --> statement-breakpoint

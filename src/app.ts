@@ -10,6 +10,8 @@ import { login } from './api/client/login';
 import { profile } from './api/client/profile';
 import { register, registerV1 } from './api/client/register';
 import { versions } from './api/client/versions';
+import { adminModeration } from './api/client/admin-moderation';
+import { mutualRooms } from './api/client/mutual-rooms';
 import { keys } from './api/federation/keys';
 import { federationVersion } from './api/federation/version';
 import { federation } from './api/federation';
@@ -69,6 +71,7 @@ export function buildApp(): Hono<AppEnv> {
   app.route(DEHYDRATED_DEVICE_BASE, dehydratedDevice);
   app.route(SLIDING_SYNC_BASE, slidingSync);
   app.route('/_matrix/client/v1', roomSectionsV1);
+  for (const section of [adminModeration, mutualRooms]) app.route('/_matrix/client/v1', section);
   app.route('/', media);
   app.route('/_synapse/admin/v1', adminMedia);
 

@@ -56,6 +56,10 @@ export interface Env {
   URL_PREVIEWS?: string;
   /** on: serve media on the deprecated unauthenticated /_matrix/media/v3 download and thumbnail paths. */
   LEGACY_MEDIA?: string;
+  /** on: a room a local user leaves (or is kicked or banned from) is forgotten at once (m.forget_forced_upon_leave). */
+  FORGET_ROOMS_ON_LEAVE?: string;
+  /** Rooms per batch of GET /mutual_rooms. */
+  MUTUAL_ROOMS_BATCH_SIZE?: string;
 }
 
 export type RegistrationMode = 'open' | 'token' | 'closed';
@@ -84,6 +88,9 @@ export interface Config {
   };
   /** The user directory searches all local users, whatever rooms they are in. */
   userDirectorySearchAll: boolean;
+  /** Rooms are forgotten when a local user leaves them (as Synapse's forget_rooms_on_leave). */
+  forgetRoomsOnLeave: boolean;
+  mutualRoomsBatchSize: number;
   /** Null when no TURN server is configured. */
   turn: TurnConfig | null;
   /** Lifetime of access tokens issued with a refresh token (clients that opt in to refresh). */
@@ -202,6 +209,8 @@ export function config(env: Env): Config {
       invites: rate('RATE_LIMIT_INVITES', env.RATE_LIMIT_INVITES, { perSecond: 0.003, burst: 5 }),
     },
     userDirectorySearchAll: flag('USER_DIRECTORY_SEARCH_ALL', env.USER_DIRECTORY_SEARCH_ALL, false),
+    forgetRoomsOnLeave: flag('FORGET_ROOMS_ON_LEAVE', env.FORGET_ROOMS_ON_LEAVE, false),
+    mutualRoomsBatchSize: positiveInt('MUTUAL_ROOMS_BATCH_SIZE', env.MUTUAL_ROOMS_BATCH_SIZE, 100),
     turn: turn(env),
     accessTokenLifetimeMs: positiveInt('ACCESS_TOKEN_LIFETIME_MS', env.ACCESS_TOKEN_LIFETIME_MS, 5 * 60_000),
     maxRequestBytes: positiveInt('MAX_REQUEST_BYTES', env.MAX_REQUEST_BYTES, 1024 * 1024),

@@ -4,7 +4,9 @@
 //  - first response: a new connection each request (no pos), under 16 concurrent users;
 //  - incremental, idle: each user follows its own pos with timeout=0 and nothing happens;
 //  - incremental, live: the same while another user sends BENCH_SS_RATE messages a second
-//    (default 20) into random rooms, so that responses carry the rooms that moved up.
+//    (default 10) into random rooms, so that responses carry the rooms that moved up;
+//  - one client alone (no other load from this suite), BENCH_SS_SAMPLES times (default 30): a
+//    first response, and an incremental response right after a message arrived in one room.
 import { CONNECTIONS, measure } from './lib/load.mjs';
 import { registerUser, registerUsers } from './lib/users.mjs';
 
@@ -36,10 +38,27 @@ const BODY = JSON.stringify({
   extensions: { account_data: { enabled: true }, receipts: { enabled: true, rooms: ['*'] }, typing: { enabled: true } },
 });
 
+const FRESH_BODY = JSON.stringify({ ...JSON.parse(BODY), conn_id: 'fresh' });
+
 function rate() {
-  const n = Number(process.env.BENCH_SS_RATE ?? 20);
+  const n = Number(process.env.BENCH_SS_RATE ?? 10);
   if (!(n > 0)) throw new Error(`BENCH_SS_RATE must be a positive number of messages a second; got "${process.env.BENCH_SS_RATE}"`);
   return n;
+}
+
+function samples() {
+  const n = Number(process.env.BENCH_SS_SAMPLES ?? 30);
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`BENCH_SS_SAMPLES must be a positive integer; got "${process.env.BENCH_SS_SAMPLES}"`);
+  return n;
+}
+
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+
+/** A table row (lib/report.mjs) from latencies measured one request at a time. */
+function sequentialRow(route, latencies) {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const total = latencies.reduce((a, b) => a + b, 0);
+  return { route, requests: latencies.length, rps: (latencies.length * 1000) / total, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), cpuMsPerRequest: null, errors: 0, non2xx: 0, statuses: [] };
 }
 
 async function api(baseUrl, token, method, path, body) {
@@ -53,8 +72,8 @@ async function inBatches(items, size, fn) {
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
 }
 
-async function slidingSync(baseUrl, token, pos) {
-  const res = await fetch(`${baseUrl}${PATH}?timeout=0${pos ? `&pos=${encodeURIComponent(pos)}` : ''}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: BODY });
+async function slidingSync(baseUrl, token, pos, body = BODY) {
+  const res = await fetch(`${baseUrl}${PATH}?timeout=0${pos ? `&pos=${encodeURIComponent(pos)}` : ''}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
   const json = await res.json();
   if (!res.ok) throw new Error(`sliding sync: ${res.status} ${JSON.stringify(json)}`);
   return json;
@@ -126,8 +145,34 @@ export async function run({ server }) {
   await sender;
   const achieved = messages / ((Date.now() - startedAt) / 1000);
 
+  // One client alone: what a single response costs without queueing behind 15 others.
+  const alone = users[0];
+  const firstAlone = [];
+  const incrementalAlone = [];
+  let pos = (await slidingSync(baseUrl, alone.accessToken)).pos;
+  for (let i = 0; i < samples(); i++) {
+    let t = performance.now();
+    // Another conn_id: a request without pos starts its connection afresh.
+    await slidingSync(baseUrl, alone.accessToken, undefined, FRESH_BODY);
+    firstAlone.push(performance.now() - t);
+    pos = (await slidingSync(baseUrl, alone.accessToken, pos)).pos;
+    await api(baseUrl, owner.accessToken, 'PUT', `/rooms/${encodeURIComponent(rooms[i % rooms.length])}/send/m.room.message/alone-${i}`, { msgtype: 'm.text', body: 'news' });
+    t = performance.now();
+    const r = await slidingSync(baseUrl, alone.accessToken, pos);
+    incrementalAlone.push(performance.now() - t);
+    if (!r.rooms[rooms[i % rooms.length]]) throw new Error('the incremental response lacks the room that got a message');
+    pos = r.pos;
+  }
+  const rows = [
+    first,
+    idle,
+    live,
+    sequentialRow('one client: first response (no pos)', firstAlone),
+    sequentialRow('one client: incremental after a message', incrementalAlone),
+  ];
+
   console.log('\n== sliding-sync');
-  for (const row of [first, idle, live]) console.log(`   ${row.route}: p50 ${row.p50.toFixed(2)} ms, p99 ${row.p99.toFixed(2)} ms, ${row.rps.toFixed(0)} req/s`);
-  console.log(`   messages sent during the live run: ${achieved.toFixed(1)}/s`);
-  return { rows: [first, idle, live], targets: [] };
+  for (const row of rows) console.log(`   ${row.route}: p50 ${row.p50.toFixed(2)} ms, p99 ${row.p99.toFixed(2)} ms, ${row.rps.toFixed(0)} req/s`);
+  console.log(`   messages sent during the live run: ${achieved.toFixed(1)}/s (asked ${perSecond}/s)`);
+  return { rows, targets: [] };
 }

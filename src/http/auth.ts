@@ -3,6 +3,8 @@
 import type { MiddlewareHandler } from 'hono';
 import type { Env } from '../config';
 import { hashToken, tokenLocalpart } from '../services/auth/tokens';
+import { userLocked } from '../services/moderation/errors';
+import { refuseIfSuspended } from '../services/moderation/suspension';
 import { unwrapping } from '../services/rpc';
 import { cacheSession, cachedSession } from './session-cache';
 import type { AppEnv, Ctx, Requester } from './context';
@@ -34,7 +36,17 @@ export function clientIp(req: Request): string | null {
 const missing = () => new MatrixError(401, ErrCode.MISSING_TOKEN, 'Missing access token');
 const unknown = () => new MatrixError(401, ErrCode.UNKNOWN_TOKEN, 'Unrecognised access token', { soft_logout: false });
 
-export async function authenticate(c: Ctx): Promise<Requester> {
+/**
+ * The requester of an access token. A locked account is refused (401 M_USER_LOCKED) unless
+ * `allowLocked` (spec: "Account locking": only logout is allowed).
+ */
+export async function authenticate(c: Ctx, { allowLocked = false } = {}): Promise<Requester> {
+  const requester = await session(c);
+  if (requester.locked && !allowLocked) throw userLocked();
+  return requester;
+}
+
+async function session(c: Ctx): Promise<Requester> {
   const req = c.req.raw;
   const hasHeader = req.headers.has('authorization');
   const token = accessTokenOf(req);
@@ -53,14 +65,18 @@ export async function authenticate(c: Ctx): Promise<Requester> {
   return requester;
 }
 
-/** Requires a valid access token; guests only where `allowGuests` (spec: Guest Access). */
-export function requireAuth(opts: { allowGuests?: boolean } = {}): MiddlewareHandler<AppEnv> {
+/**
+ * Requires a valid access token; guests only where `allowGuests` (spec: Guest Access), locked
+ * accounts only where `allowLocked`. A suspended account is refused what suspension forbids.
+ */
+export function requireAuth(opts: { allowGuests?: boolean; allowLocked?: boolean } = {}): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const requester = await authenticate(c);
+    const requester = await authenticate(c, opts);
     if (requester.isGuest && !opts.allowGuests) {
       throw new MatrixError(403, ErrCode.GUEST_ACCESS_FORBIDDEN, 'Guest access is not allowed here');
     }
     c.set('requester', requester);
+    if (requester.suspended) await refuseIfSuspended(c);
     await next();
   };
 }

@@ -7,6 +7,9 @@ export interface Requester {
   deviceId: string;
   isGuest: boolean;
   admin: boolean;
+  /** Account moderation by a server admin (spec: "Account suspension", "Account locking"). */
+  suspended: boolean;
+  locked: boolean;
   /** SHA-256 of the access token, as stored: identifies the session for logout. */
   tokenHash: string;
 }

@@ -17,14 +17,14 @@ account.get('/account/whoami', requireAuth({ allowGuests: true }), (c) => {
   return c.json({ user_id: r.userId, device_id: r.deviceId, is_guest: r.isGuest });
 });
 
-account.post('/logout', requireAuth({ allowGuests: true }), async (c) => {
+account.post('/logout', requireAuth({ allowGuests: true, allowLocked: true }), async (c) => {
   const r = c.get('requester');
   await userObject(c.env, r.userId).logout(r.userId, r.deviceId);
   forgetUserSessions(r.userId);
   return c.json({});
 });
 
-account.post('/logout/all', requireAuth({ allowGuests: true }), async (c) => {
+account.post('/logout/all', requireAuth({ allowGuests: true, allowLocked: true }), async (c) => {
   const r = c.get('requester');
   await userObject(c.env, r.userId).logoutAll(r.userId);
   forgetUserSessions(r.userId);

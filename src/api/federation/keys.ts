@@ -8,7 +8,7 @@ import { body } from '../../http/body';
 import type { AppEnv } from '../../http/context';
 import { ErrCode, MatrixError } from '../../http/errors';
 import { checkServerName } from '../../matrix/ids';
-import { ownKeyDocument, queryKeys } from '../../services/federation/notary';
+import { ownKeyDocument, notaryQuery } from '../../services/federation/notary';
 
 /** Servers one POST may ask about: each may cost us a fetch. */
 const MAX_SERVERS = 100;
@@ -31,7 +31,7 @@ function timestamp(value: string | undefined): number {
 
 keys.get('/_matrix/key/v2/query/:serverName', async (c) => {
   const wanted = new Map([[serverName(c.req.param('serverName')), timestamp(c.req.query('minimum_valid_until_ts'))]]);
-  return c.json({ server_keys: await queryKeys(c.env, httpDb(c.env), c.get('config'), wanted) });
+  return c.json({ server_keys: await notaryQuery(c.env, httpDb(c.env), c.get('config'), wanted) });
 });
 
 const criteria = z.object({ minimum_valid_until_ts: z.number().int().nonnegative().optional() }).passthrough();
@@ -48,5 +48,5 @@ keys.post('/_matrix/key/v2/query', async (c) => {
     const times = Object.values(byKey).map((k) => k.minimum_valid_until_ts ?? now);
     wanted.set(serverName(name), times.length ? Math.max(...times) : now);
   }
-  return c.json({ server_keys: await queryKeys(c.env, httpDb(c.env), c.get('config'), wanted) });
+  return c.json({ server_keys: await notaryQuery(c.env, httpDb(c.env), c.get('config'), wanted) });
 });

@@ -37,6 +37,8 @@ export interface SessionRow {
   refreshTokenId: number | null;
   isGuest: boolean;
   admin: boolean;
+  suspended: boolean;
+  locked: boolean;
   deactivated: boolean;
 }
 
@@ -50,6 +52,8 @@ export async function findSession(db: Db, tokenHash: string): Promise<SessionRow
       refreshTokenId: accessTokens.refreshTokenId,
       isGuest: users.isGuest,
       admin: users.admin,
+      suspended: users.suspended,
+      locked: users.locked,
       deactivated: users.deactivated,
     })
     .from(accessTokens)

@@ -95,6 +95,24 @@ export async function roomFacts(db: Db, roomIds: string[]): Promise<Map<string, 
   return out;
 }
 
+/** Room versions never change: cached for the isolate's life. */
+const versions = new Map<string, string>();
+
+/** The version of each room the server has (rooms it only holds an invite to have none). */
+export async function roomVersions(db: Db, roomIds: string[]): Promise<Map<string, string>> {
+  const missing = roomIds.filter((id) => !versions.has(id));
+  if (missing.length) {
+    const r = (await db.execute(sql`select room_id, version from rooms where room_id = any(${sql.param(missing)}::text[])`)) as unknown as { rows: { room_id: string; version: string }[] };
+    for (const x of r.rows) versions.set(x.room_id, x.version);
+  }
+  const out = new Map<string, string>();
+  for (const id of roomIds) {
+    const v = versions.get(id);
+    if (v) out.set(id, v);
+  }
+  return out;
+}
+
 interface EventRow {
   event_id: string;
   room_id: string;
@@ -121,58 +139,59 @@ function stored(x: EventRow): StoredEvent {
   };
 }
 
-export interface TimelineWindow {
+export interface RoomWindow {
   roomId: string;
-  /** Exclusive lower bound (0: from the start). */
+  /** Timeline events after this position (0: from the start)... */
   after: number;
-  /** Inclusive upper bound. */
+  /** ...up to this one, inclusive. */
   upto: number;
   limit: number;
+  /** Also the state keys that changed after this position, up to `upto`. */
+  stateAfter?: number;
 }
 
-/** Per room, the newest `limit` events of its window, oldest first, and whether the window held more. */
-export async function timelines(db: Db, windows: TimelineWindow[]): Promise<Map<string, { events: StoredEvent[]; more: boolean }>> {
-  const out = new Map<string, { events: StoredEvent[]; more: boolean }>();
-  for (const w of windows) out.set(w.roomId, { events: [], more: false });
-  const wanted = windows.filter((w) => w.limit > 0 && w.upto > w.after);
-  if (wanted.length === 0) return out;
+export interface WindowRead {
+  /** The newest `limit` events of the window, oldest first. */
+  events: StoredEvent[];
+  /** Whether the window held more events. */
+  more: boolean;
+  /** State keys (state-map form) changed in (stateAfter, upto], at most `cap`... */
+  stateKeys: Set<string>;
+  /** ...or more than that. */
+  overflow: boolean;
+}
+
+/** Timelines and state changes of the rooms' windows, in one statement. */
+export async function roomWindows(db: Db, windows: RoomWindow[], cap: number): Promise<Map<string, WindowRead>> {
+  const out = new Map<string, WindowRead>();
+  for (const w of windows) out.set(w.roomId, { events: [], more: false, stateKeys: new Set(), overflow: false });
+  const ev = windows.filter((w) => w.limit > 0 && w.upto > w.after);
+  const st = windows.filter((w): w is RoomWindow & { stateAfter: number } => w.stateAfter !== undefined && w.upto > w.stateAfter);
+  if (ev.length === 0 && st.length === 0) return out;
   const r = (await db.execute(sql`
-    select e.*, w.lim from unnest(${sql.param(wanted.map((w) => w.roomId))}::text[], ${sql.param(wanted.map((w) => w.after))}::bigint[],
-                          ${sql.param(wanted.map((w) => w.upto))}::bigint[], ${sql.param(wanted.map((w) => w.limit))}::int[]) w(room_id, after, upto, lim)
+    select w.room_id, 'e' as kind, e.event_id, e.json, e.stream_pos, e.state_group, e.redacted_by, e.rejected, e.outlier, e.replaces_state, null::text as type, null::text as state_key, w.lim
+    from unnest(${sql.param(ev.map((w) => w.roomId))}::text[], ${sql.param(ev.map((w) => w.after))}::bigint[], ${sql.param(ev.map((w) => w.upto))}::bigint[],
+                ${sql.param(ev.map((w) => w.limit))}::int[]) w(room_id, after, upto, lim)
     cross join lateral (
-      select e.event_id, e.room_id, e.json, e.stream_pos, e.state_group, e.redacted_by, e.rejected, e.outlier, e.replaces_state
+      select e.event_id, e.json, e.stream_pos, e.state_group, e.redacted_by, e.rejected, e.outlier, e.replaces_state
       from events e where e.room_id = w.room_id and e.stream_pos > w.after and e.stream_pos <= w.upto
-      order by e.stream_pos desc limit w.lim + 1) e`)) as unknown as { rows: (EventRow & { lim: number })[] };
-  for (const x of r.rows) {
-    const entry = out.get(x.room_id)!;
-    if (entry.events.length >= Number(x.lim)) entry.more = true;
-    else entry.events.push(stored(x));
-  }
-  for (const entry of out.values()) entry.events.reverse();
-  return out;
-}
-
-/**
- * The state keys (state-map form) that state events changed in each room's window, up to `cap`
- * per room; a room past the cap is reported as `overflow`.
- */
-export async function stateChanges(db: Db, windows: Omit<TimelineWindow, 'limit'>[], cap: number): Promise<Map<string, { keys: Set<string>; overflow: boolean }>> {
-  const out = new Map<string, { keys: Set<string>; overflow: boolean }>();
-  for (const w of windows) out.set(w.roomId, { keys: new Set(), overflow: false });
-  const wanted = windows.filter((w) => w.upto > w.after);
-  if (wanted.length === 0) return out;
-  const r = (await db.execute(sql`
-    select w.room_id, e.type, e.state_key from unnest(${sql.param(wanted.map((w) => w.roomId))}::text[], ${sql.param(wanted.map((w) => w.after))}::bigint[],
-                                                     ${sql.param(wanted.map((w) => w.upto))}::bigint[]) w(room_id, after, upto)
+      order by e.stream_pos desc limit w.lim + 1) e
+    union all
+    select w.room_id, 's', null, null, null, null, null, null, null, null, e.type, e.state_key, null
+    from unnest(${sql.param(st.map((w) => w.roomId))}::text[], ${sql.param(st.map((w) => w.stateAfter))}::bigint[], ${sql.param(st.map((w) => w.upto))}::bigint[]) w(room_id, after, upto)
     cross join lateral (
       select e.type, e.state_key from events e
       where e.room_id = w.room_id and e.stream_pos > w.after and e.stream_pos <= w.upto and e.state_key is not null
-      order by e.stream_pos desc limit ${cap + 1}) e`)) as unknown as { rows: { room_id: string; type: string; state_key: string }[] };
+      order by e.stream_pos desc limit ${cap + 1}) e`)) as unknown as { rows: (Omit<EventRow, 'room_id'> & { room_id: string; kind: 'e' | 's'; type: string | null; state_key: string | null; lim: number | null })[] };
   for (const x of r.rows) {
     const entry = out.get(x.room_id)!;
-    if (entry.keys.size >= cap) entry.overflow = true;
-    else entry.keys.add(`${x.type.length}:${x.type}${x.state_key}`);
+    if (x.kind === 's') {
+      if (entry.stateKeys.size >= cap) entry.overflow = true;
+      else entry.stateKeys.add(`${x.type!.length}:${x.type}${x.state_key}`);
+    } else if (entry.events.length >= Number(x.lim)) entry.more = true;
+    else entry.events.push(stored(x));
   }
+  for (const entry of out.values()) entry.events.reverse();
   return out;
 }
 
@@ -190,20 +209,28 @@ export interface StateRead {
 export async function currentStateSelection(db: Db, reads: StateRead[]): Promise<Map<string, Map<string, string>>> {
   const out = new Map<string, Map<string, string>>();
   for (const r of reads) out.set(r.roomId, new Map());
+  reads = reads.filter((r) => r.all || r.allButMembers || r.types.length || r.pairs.length || r.keys.length);
   if (reads.length === 0) return out;
   const all = reads.filter((r) => r.all).map((r) => r.roomId);
   const allButMembers = reads.filter((r) => r.allButMembers && !r.all).map((r) => r.roomId);
   const types = reads.flatMap((r) => r.types.map((t) => [r.roomId, t]));
   const pairs = reads.flatMap((r) => r.pairs.map(([t, k]) => [r.roomId, t, k]));
   const keys = reads.flatMap((r) => r.keys.map((k) => [r.roomId, k]));
+  // One select per kind of selection, each walking the (room_id, type, state_key) primary key.
   const res = (await db.execute(sql`
-    select rs.room_id, rs.type, rs.state_key, rs.event_id from room_state rs
-    where rs.room_id = any(${sql.param(all)}::text[])
-       or (rs.room_id = any(${sql.param(allButMembers)}::text[]) and rs.type <> 'm.room.member')
-       or (rs.room_id, rs.type) in (select * from unnest(${sql.param(types.map((x) => x[0]))}::text[], ${sql.param(types.map((x) => x[1]))}::text[]))
-       or (rs.room_id, rs.type, rs.state_key) in (select * from unnest(${sql.param(pairs.map((x) => x[0]))}::text[], ${sql.param(pairs.map((x) => x[1]))}::text[],
-                                                                       ${sql.param(pairs.map((x) => x[2]))}::text[]))
-       or (rs.room_id, rs.state_key) in (select * from unnest(${sql.param(keys.map((x) => x[0]))}::text[], ${sql.param(keys.map((x) => x[1]))}::text[]))`)) as unknown as {
+    select rs.room_id, rs.type, rs.state_key, rs.event_id from room_state rs where rs.room_id = any(${sql.param(all)}::text[])
+    union all
+    select rs.room_id, rs.type, rs.state_key, rs.event_id from room_state rs where rs.room_id = any(${sql.param(allButMembers)}::text[]) and rs.type <> 'm.room.member'
+    union all
+    select rs.room_id, rs.type, rs.state_key, rs.event_id from unnest(${sql.param(types.map((x) => x[0]))}::text[], ${sql.param(types.map((x) => x[1]))}::text[]) w(room_id, type)
+      join room_state rs on rs.room_id = w.room_id and rs.type = w.type
+    union all
+    select rs.room_id, rs.type, rs.state_key, rs.event_id
+      from unnest(${sql.param(pairs.map((x) => x[0]))}::text[], ${sql.param(pairs.map((x) => x[1]))}::text[], ${sql.param(pairs.map((x) => x[2]))}::text[]) w(room_id, type, state_key)
+      join room_state rs on rs.room_id = w.room_id and rs.type = w.type and rs.state_key = w.state_key
+    union all
+    select rs.room_id, rs.type, rs.state_key, rs.event_id from unnest(${sql.param(keys.map((x) => x[0]))}::text[], ${sql.param(keys.map((x) => x[1]))}::text[]) w(room_id, state_key)
+      join room_state rs on rs.room_id = w.room_id and rs.state_key = w.state_key`)) as unknown as {
     rows: { room_id: string; type: string; state_key: string; event_id: string }[];
   };
   for (const x of res.rows) out.get(x.room_id)!.set(`${x.type.length}:${x.type}${x.state_key}`, x.event_id);

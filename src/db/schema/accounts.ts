@@ -13,6 +13,9 @@ export const users = pgTable('users', {
   isGuest: boolean('is_guest').notNull().default(false),
   admin: boolean('admin').notNull().default(false),
   deactivated: boolean('deactivated').notNull().default(false),
+  /** Account moderation (spec: "Account suspension", "Account locking"), set by server admins. */
+  suspended: boolean('suspended').notNull().default(false),
+  locked: boolean('locked').notNull().default(false),
   /** Every profile field, displayname and avatar_url included (extended profiles, MSC4133). */
   profile: jsonb('profile').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
 });

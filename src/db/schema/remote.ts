@@ -35,8 +35,6 @@ export const remoteMedia = pgTable(
     size: num('size').notNull(),
     storageKey: text('storage_key').notNull(),
     fetchedTs: num('fetched_ts').notNull(),
-    /** Who quarantined it; quarantined media is served to nobody. */
-    quarantinedBy: text('quarantined_by'),
   },
   (t) => [primaryKey({ columns: [t.serverName, t.mediaId] })],
 );

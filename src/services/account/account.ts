@@ -9,6 +9,7 @@ import { newDeviceId } from '../auth/tokens';
 import { deleteDevices, issueSession, localpartOf, logoutAll, type IssuedSession } from './sessions';
 import type { UserScope } from './scope';
 import { removeDirectoryEntry, updateDirectoryEntry } from '../directory/entries';
+import { userLocked } from '../moderation/errors';
 
 export interface RegisterInput {
   passwordHash: string | null;
@@ -70,6 +71,8 @@ export async function login(scope: UserScope, input: LoginInput): Promise<Issued
   }
   if (!(await verifyPassword(input.password, user.passwordHash))) throw invalidLogin();
   if (user.deactivated) throw new MatrixError(403, ErrCode.USER_DEACTIVATED, 'This account has been deactivated');
+  // A locked account gets no new access token until it is unlocked (spec: "Soft logout").
+  if (user.locked) throw userLocked();
   return issueSession(scope, {
     deviceId: input.deviceId ?? newDeviceId(),
     displayName: input.initialDeviceDisplayName,

@@ -17,6 +17,8 @@ export interface Session {
   deviceId: string;
   isGuest: boolean;
   admin: boolean;
+  suspended: boolean;
+  locked: boolean;
   expiresTs: number | null;
   used: boolean;
   refreshTokenId: number | null;
@@ -38,7 +40,7 @@ export class SessionCache {
   clear(): void {
     this.#map.clear();
   }
-  /** Admin and guest flags changed: cached sessions must see it. */
+  /** Admin, guest, suspended or locked flags changed: cached sessions must see it. */
   update(fn: (s: Session) => void): void {
     for (const s of this.#map.values()) fn(s);
   }

@@ -7,6 +7,7 @@ import { accessTokens, refreshTokens } from '../../db/schema';
 import type { Requester } from '../../http/context';
 import { hashToken, newToken } from '../auth/tokens';
 import { deviceListChanged, devicesDeleted } from '../e2ee/device-lists';
+import { userLocked } from '../moderation/errors';
 import type { Session, UserScope } from './scope';
 
 const unknownToken = (softLogout: boolean, error = 'Unrecognised access token') =>
@@ -16,7 +17,11 @@ export function localpartOf(userId: string): string {
   return userId.slice(1, userId.indexOf(':'));
 }
 
-export async function authenticate(scope: UserScope, tokenHash: string, now = Date.now()): Promise<Requester & { expiresTs: number | null }> {
+/**
+ * The session of an access token. A locked account's tokens stay valid but are refused (spec:
+ * "Account locking") unless `allowLocked`: the caller then decides (only logout is allowed).
+ */
+export async function authenticate(scope: UserScope, tokenHash: string, { allowLocked = false } = {}, now = Date.now()): Promise<Requester & { expiresTs: number | null }> {
   let session = scope.sessions.get(tokenHash);
   if (!session) {
     const row = await q.findSession(scope.db, tokenHash);
@@ -26,11 +31,13 @@ export async function authenticate(scope: UserScope, tokenHash: string, now = Da
   }
   // An expired token that could be refreshed is a soft logout: the client keeps its data.
   if (session.expiresTs !== null && session.expiresTs <= now) throw unknownToken(true, 'Access token has expired');
+  if (session.locked && !allowLocked) throw userLocked();
   if (!session.used) {
     session.used = true;
     await q.markSessionUsed(scope.db, tokenHash, session.refreshTokenId);
   }
-  return { userId: session.userId, deviceId: session.deviceId, isGuest: session.isGuest, admin: session.admin, tokenHash, expiresTs: session.expiresTs };
+  const { userId, deviceId, isGuest, admin, suspended, locked, expiresTs } = session;
+  return { userId, deviceId, isGuest, admin, suspended, locked, tokenHash, expiresTs };
 }
 
 export interface IssuedSession {
@@ -87,6 +94,7 @@ export async function refresh(scope: UserScope, refreshTokenHash: string, tokenL
   if (!row || row.userId !== scope.userId) throw unknownToken(false, 'Unrecognised refresh token');
   const user = await q.getUser(scope.db, scope.userId);
   if (!user || user.deactivated) throw unknownToken(false, 'Unrecognised refresh token');
+  if (user.locked) throw userLocked();
   // Using this refresh token proves the client has it: its predecessor can go now.
   await q.retirePreviousRefreshToken(scope.db, row.id);
   // The access tokens issued with this refresh token are superseded by the new pair.

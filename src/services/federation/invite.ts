@@ -12,6 +12,7 @@ import { serverNameOf } from '../../matrix/ids';
 import { getRoomVersion } from '../../matrix/room-versions';
 import type { Pdu, RoomEvent } from '../../matrix/types';
 import { wakeUsers } from '../sync/wake';
+import { refuseBlockedInvite } from '../moderation/invite-permission';
 import { federationRequest, RemoteError } from './client';
 import { checkReceivedPdu } from './event-checks';
 import { serverSigningKey } from './server-key';
@@ -39,6 +40,7 @@ async function acceptInvite(env: Env, db: PooledDb, origin: string, roomId: stri
   if (pdu.type !== 'm.room.member' || pdu.content.membership !== 'invite' || typeof pdu.state_key !== 'string') throw new MatrixError(400, ErrCode.BAD_JSON, 'Not an invite event');
   if (serverNameOf(pdu.sender) !== origin) throw new MatrixError(403, ErrCode.FORBIDDEN, 'The inviter does not belong to the requesting server');
   if (serverNameOf(pdu.state_key) !== ours || !(await userExists(db, pdu.state_key))) throw new MatrixError(404, ErrCode.NOT_FOUND, 'Unknown user');
+  await refuseBlockedInvite(db, pdu.state_key);
 
   const key = await serverSigningKey(env);
   const signed = await hashAndSignEvent({ ...pdu } as unknown as Record<string, unknown>, version, ours, key);

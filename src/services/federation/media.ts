@@ -39,7 +39,7 @@ function servable(row: RemoteMediaRow): ReadyMedia {
     uploadName: row.uploadName,
     size: row.size,
     storageKey: row.storageKey,
-    quarantinedBy: row.quarantinedBy,
+    quarantinedBy: null,
     safeFromQuarantine: false,
     authenticated: true,
     urlCache: null,
@@ -165,7 +165,7 @@ async function fetchAndStore(env: Env, config: Config, server: string, mediaId: 
     if (e instanceof MalformedMultipart) throw unavailable(server, e.message);
     throw e;
   }
-  const row: RemoteMediaRow = { serverName: server, mediaId, contentType: fetched.contentType, uploadName: fetched.uploadName, size, storageKey: key, fetchedTs: Date.now(), quarantinedBy: null };
+  const row: RemoteMediaRow = { serverName: server, mediaId, contentType: fetched.contentType, uploadName: fetched.uploadName, size, storageKey: key, fetchedTs: Date.now() };
   // The object exists before its row (invariant 7); another isolate may have been quicker.
   const inserted = await db.insert(remoteMedia).values(row).onConflictDoNothing().returning({ k: remoteMedia.storageKey });
   if (inserted.length) return row;
@@ -189,6 +189,5 @@ export async function remoteReadyMedia(env: Env, config: Config, server: string,
     }
     row = await pending;
   }
-  if (row.quarantinedBy !== null) throw notFound();
   return servable(row);
 }

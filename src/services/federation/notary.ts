@@ -13,6 +13,16 @@ import { serverSigningKey } from './server-key';
 
 /** How long other servers may cache our key document; Synapse publishes a day. */
 const VALIDITY_MS = 24 * 60 * 60 * 1000;
+/**
+ * A document is fetched again at most this often, however far ahead askers want keys to be valid:
+ * the notary API is unauthenticated, and must not become a way to make us hammer a server.
+ */
+const MIN_REFETCH_INTERVAL_MS = 60_000;
+
+interface Cached {
+  doc: Record<string, unknown>;
+  fetchedTs: number;
+}
 
 /** Our own key document, signed: the current key and the retired ones (OLD_VERIFY_KEYS). */
 export async function ownKeyDocument(env: Env, config: Config, now = Date.now()): Promise<Record<string, unknown>> {
@@ -28,9 +38,9 @@ export async function ownKeyDocument(env: Env, config: Config, now = Date.now())
   return signJson(doc, config.serverName, key);
 }
 
-/** The document of `server` valid until at least `minValidUntil`: fetched again if ours is older. */
-async function documentOf(env: Env, db: Db, server: string, minValidUntil: number, cached: Record<string, unknown> | undefined): Promise<Record<string, unknown> | undefined> {
-  if (cached && (cached.valid_until_ts as number) >= minValidUntil) return cached;
+/** The document of `server` valid until at least `minValidUntil`: fetched again if ours expires earlier. */
+async function documentOf(env: Env, db: Db, server: string, minValidUntil: number, cached: Cached | undefined): Promise<Record<string, unknown> | undefined> {
+  if (cached && ((cached.doc.valid_until_ts as number) >= minValidUntil || Date.now() - cached.fetchedTs < MIN_REFETCH_INTERVAL_MS)) return cached.doc;
   try {
     const fresh = await fetchKeyDocument(env, db, server);
     if (fresh) return fresh;
@@ -38,17 +48,17 @@ async function documentOf(env: Env, db: Db, server: string, minValidUntil: numbe
     console.warn(`[notary] fetching the keys of ${server} failed: ${e}`);
   }
   // An unreachable server's last known keys are still worth returning (the asker decides).
-  return cached;
+  return cached?.doc;
 }
 
 /**
  * Key documents for the servers asked about (server → the time the keys should be valid until),
  * each signed by us. Servers we cannot get keys for are left out.
  */
-export async function queryKeys(env: Env, db: Db, config: Config, wanted: Map<string, number>): Promise<Record<string, unknown>[]> {
+export async function notaryQuery(env: Env, db: Db, config: Config, wanted: Map<string, number>): Promise<Record<string, unknown>[]> {
   const others = [...wanted.keys()].filter((s) => s !== config.serverName);
   const rows = others.length ? await db.select().from(serverKeyResponses).where(others.length === 1 ? eq(serverKeyResponses.serverName, others[0]) : inArray(serverKeyResponses.serverName, others)) : [];
-  const cached = new Map(rows.map((r) => [r.serverName, r.response]));
+  const cached = new Map(rows.map((r): [string, Cached] => [r.serverName, { doc: r.response, fetchedTs: r.fetchedTs }]));
   const key = await serverSigningKey(env);
   const docs = await Promise.all(
     [...wanted].map(async ([server, minValidUntil]) => {

@@ -8,6 +8,7 @@ import { ErrCode, MatrixError } from '../../matrix/errors';
 import { hashToken, newDeviceId, newToken } from '../auth/tokens';
 import { issueSession, localpartOf, type IssuedSession } from '../account/sessions';
 import type { UserScope } from '../account/scope';
+import { userLocked } from '../moderation/errors';
 
 /** Two minutes: the spec's recommended default, and Synapse's. */
 export const LOGIN_TOKEN_LIFETIME_MS = 120_000;
@@ -35,6 +36,7 @@ export async function loginWithToken(scope: UserScope, input: TokenLoginInput, n
   const user = await getUser(scope.db, scope.userId);
   if (!user) throw invalidLoginToken();
   if (user.deactivated) throw new MatrixError(403, ErrCode.USER_DEACTIVATED, 'This account has been deactivated');
+  if (user.locked) throw userLocked();
   return issueSession(scope, {
     deviceId: input.deviceId ?? newDeviceId(),
     displayName: input.initialDeviceDisplayName,

@@ -1,12 +1,14 @@
 // Checks on a new m.room.canonical_alias event (spec: PUT /rooms/{roomId}/state: M_INVALID_PARAM
 // for aliases of invalid syntax, M_BAD_ALIAS for aliases that do not point to the room). As in
 // Synapse, only aliases the event adds are checked: existing ones may have drifted meanwhile.
-import type { Db } from '../../db/client';
+import { config, type Env } from '../../config';
+import { httpDb, type Db } from '../../db/client';
 import { resolveAlias } from '../../db/queries/aliases';
 import { currentState } from '../../db/queries/room-state';
 import { ErrCode, MatrixError } from '../../matrix/errors';
-import { checkRoomAlias } from '../../matrix/ids';
+import { checkRoomAlias, serverNameOf } from '../../matrix/ids';
 import type { JsonObject } from '../../matrix/types';
+import { remoteAlias } from '../federation/queries';
 
 const invalid = (why: string) => new MatrixError(400, ErrCode.INVALID_PARAM, why);
 
@@ -17,8 +19,20 @@ function checkSyntax(alias: unknown, where: string): string {
   return alias;
 }
 
+/** Where an alias points: ours from the directory, another server's by asking it (undefined if it cannot tell). */
+async function target(env: Env, db: Db, alias: string): Promise<string | undefined> {
+  if (serverNameOf(alias) === config(env).serverName) return resolveAlias(db, alias);
+  try {
+    return (await remoteAlias(env, alias)).room_id;
+  } catch (e) {
+    if (e instanceof MatrixError) return undefined;
+    throw e;
+  }
+}
+
 /** Throws unless every alias the content adds (to `alias` or `alt_aliases`) points to the room. */
-export async function checkCanonicalAlias(db: Db, roomId: string, stateKey: string, content: JsonObject): Promise<void> {
+export async function checkCanonicalAlias(env: Env, roomId: string, stateKey: string, content: JsonObject): Promise<void> {
+  const db = httpDb(env);
   const alias = content.alias === undefined || content.alias === null || content.alias === '' ? undefined : checkSyntax(content.alias, 'alias');
   const altAliases = content.alt_aliases;
   if (altAliases !== undefined && !Array.isArray(altAliases)) throw invalid('alt_aliases must be a list');
@@ -31,8 +45,7 @@ export async function checkCanonicalAlias(db: Db, roomId: string, stateKey: stri
   const added = new Set(alts.filter((a) => !beforeAlts.has(a)));
   if (alias !== undefined && alias !== before.alias) added.add(alias);
 
-  const targets = await Promise.all([...added].map(async (a) => [a, await resolveAlias(db, a)] as const));
-  // Aliases of other servers resolve only over federation, which this server does not have yet.
+  const targets = await Promise.all([...added].map(async (a) => [a, await target(env, db, a)] as const));
   const bad = targets.find(([, target]) => target !== roomId);
   if (bad) throw new MatrixError(400, ErrCode.BAD_ALIAS, `The alias ${bad[0]} does not point to this room`);
 }

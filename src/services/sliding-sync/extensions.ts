@@ -118,36 +118,39 @@ async function e2ee(ctx: ExtensionsContext): Promise<NonNullable<ExtensionsRespo
 /**
  * Global account data: all of it for a new connection (with the default push rules if the user
  * never changed one), else what changed since `pos`. Room account data: all of a room's the first
- * time the connection covers it, then what changed since it last sent the room's.
+ * time the connection covers it, then what changed since the connection last looked. Nothing is
+ * read when the misc stream has not moved past what the client has.
  */
 async function accountData(ctx: ExtensionsContext, scope: Scope): Promise<NonNullable<ExtensionsResponse['account_data']>> {
-  const rooms = scoped(ctx, scope);
-  const rows = await accountDataFor(ctx.db, ctx.userId, ctx.from?.m ?? 0, ctx.to.m, rooms);
-  const global = rows.filter((r) => r.roomId === '').map((r) => ({ type: r.type, content: r.content as JsonObject }));
-  if (!ctx.from && !global.some((g) => g.type === 'm.push_rules')) global.push({ type: 'm.push_rules', content: defaultPushRulesContent(ctx.userId) as unknown as JsonObject });
-  const out: NonNullable<ExtensionsResponse['account_data']> = { global, rooms: {} };
+  const { to, from } = ctx;
+  const rooms = scoped(ctx, scope).filter((r) => (ctx.sent.get(r)?.accountData ?? -1) < to.m);
+  const out: NonNullable<ExtensionsResponse['account_data']> = { global: [], rooms: {} };
+  const globalAfter = from ? from.m : 0;
+  if (rooms.length === 0 && from && to.m <= from.m) return out;
+  const rows = await accountDataFor(ctx.db, ctx.userId, globalAfter, to.m, rooms);
+  out.global = rows.filter((r) => r.roomId === '').map((r) => ({ type: r.type, content: r.content as JsonObject }));
+  if (!from && !out.global.some((g) => g.type === 'm.push_rules')) out.global.push({ type: 'm.push_rules', content: defaultPushRulesContent(ctx.userId) as unknown as JsonObject });
   for (const roomId of rooms) {
-    const after = ctx.sent.get(roomId)?.accountData;
-    const entries = rows.filter((r) => r.roomId === roomId && (after === undefined || r.streamPos > after));
+    const after = ctx.sent.get(roomId)?.accountData ?? -1;
+    const entries = rows.filter((r) => r.roomId === roomId && r.streamPos > after);
     if (entries.length) out.rooms[roomId] = entries.map((r) => ({ type: r.type, content: r.content as JsonObject }));
-    if (after === undefined || entries.length) stateOf(ctx, roomId).accountData = ctx.to.m;
+    stateOf(ctx, roomId).accountData = to.m;
   }
   return out;
 }
 
 /**
  * Receipts: for a room new to the client (or whose timeline was expanded), the user's own and those
- * on the timeline sent; otherwise those that changed since the connection last sent the room's.
+ * on the timeline sent; otherwise those that changed since the connection last looked.
  */
 async function receipts(ctx: ExtensionsContext, scope: Scope): Promise<NonNullable<ExtensionsResponse['receipts']>> {
-  const rooms = scoped(ctx, scope);
   const fresh: string[] = [];
   const bounds: { roomId: string; after: number }[] = [];
-  for (const roomId of rooms) {
+  for (const roomId of scoped(ctx, scope)) {
     const result = ctx.rooms.get(roomId);
     const after = ctx.sent.get(roomId)?.receipts;
     if (after === undefined || result?.initial || result?.unstable_expanded_timeline) fresh.push(roomId);
-    else bounds.push({ roomId, after });
+    else if (after < ctx.to.m) bounds.push({ roomId, after });
   }
   const timelineIds = fresh.flatMap((r) => (ctx.rooms.get(r)?.timeline ?? []).map((e) => e.event_id as string));
   const rows = [...(await initialReceipts(ctx.db, fresh, timelineIds, ctx.to.m, ctx.userId)), ...(await receiptsAfter(ctx.db, bounds, ctx.to.m, ctx.userId))];
@@ -162,9 +165,8 @@ async function receipts(ctx: ExtensionsContext, scope: Scope): Promise<NonNullab
       ((content[r.eventId] ??= {})[r.receiptType] ??= {})[r.userId] = data;
     }
     out[roomId] = { type: 'm.receipt', content };
-    stateOf(ctx, roomId).receipts = ctx.to.m;
   }
-  for (const roomId of fresh) stateOf(ctx, roomId).receipts = ctx.to.m;
+  for (const roomId of [...fresh, ...bounds.map((b) => b.roomId)]) stateOf(ctx, roomId).receipts = ctx.to.m;
   return { rooms: out };
 }
 

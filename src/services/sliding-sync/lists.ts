@@ -27,13 +27,23 @@ export function combineConfigs(a: RoomConfig, b: RoomConfig): RoomConfig {
   return { timelineLimit: Math.max(a.timelineLimit, b.timelineLimit), requiredState: combine(a.requiredState, b.requiredState) };
 }
 
-/** The DM rooms of m.direct (user → room ids); anything else in it is ignored. */
-export async function dmRooms(db: Db, userId: string): Promise<Set<string>> {
-  const content = await getAccountData(db, userId, '', 'm.direct');
-  const out = new Set<string>();
-  if (!content || typeof content !== 'object') return out;
-  for (const rooms of Object.values(content)) if (Array.isArray(rooms)) for (const r of rooms) if (typeof r === 'string') out.add(r);
-  return out;
+/**
+ * The DM rooms of m.direct (user → room ids; anything else in it is ignored). Account data moves
+ * the misc stream, so the rooms are read again only when its head moved.
+ */
+export class DmRooms {
+  #m = -1;
+  #rooms = new Set<string>();
+
+  async get(db: Db, userId: string, miscHead: number): Promise<Set<string>> {
+    if (miscHead === this.#m) return this.#rooms;
+    const content = await getAccountData(db, userId, '', 'm.direct');
+    const out = new Set<string>();
+    if (content && typeof content === 'object') for (const rooms of Object.values(content)) if (Array.isArray(rooms)) for (const r of rooms) if (typeof r === 'string') out.add(r);
+    this.#m = miscHead;
+    this.#rooms = out;
+    return out;
+  }
 }
 
 /**
@@ -101,11 +111,12 @@ export async function interestOf(
   rows: MembershipRow[],
   activity: ReadonlyMap<string, Activity>,
   sent: ReadonlyMap<string, RoomState>,
+  dms: Set<string>,
 ): Promise<Interest> {
   const lists = Object.entries(request.lists);
   const filters = lists.map(([, l]) => l.filters);
   const candidates = rows.filter((r) => inServerList(r, userId, sent.get(r.roomId)));
-  const data: FilterData = { dms: await dmRooms(db, userId) };
+  const data: FilterData = { dms };
   if (filters.some((f) => f.isEncrypted !== undefined || f.roomTypes !== undefined || f.notRoomTypes !== undefined)) data.facts = await factsFor(db, candidates);
   if (filters.some((f) => f.tags !== undefined || f.notTags !== undefined)) data.tags = await roomTags(db, userId);
   const spaces = [...new Set(filters.flatMap((f) => f.spaces ?? []))];

@@ -5,7 +5,7 @@
 import type { PooledDb } from '../../db/client';
 import { getEvents, stateOfGroup, type StoredEvent } from '../../db/queries/rooms';
 import { unreadCountsForRooms } from '../../db/queries/push';
-import { currentStateSelection, heroesOf, memberCounts, roomFacts, stateChanges, timelines, type Activity, type MembershipRow } from '../../db/queries/sliding-sync';
+import { currentStateSelection, heroesOf, memberCounts, roomVersions, roomWindows, type Activity, type MembershipRow, type WindowRead } from '../../db/queries/sliding-sync';
 import { DEFAULT_ROOM_VERSION, getRoomVersion, type RoomVersion } from '../../matrix/room-versions';
 import { splitStateKey, stateKey } from '../../matrix/state-map';
 import type { ClientEvent, JsonObject } from '../../matrix/types';
@@ -157,11 +157,11 @@ interface Plan {
 async function fullRooms(ctx: RoomsContext, works: RoomWork[], out: RoomsOutcome): Promise<void> {
   if (works.length === 0) return;
   const { db, userId, to } = ctx;
-  const facts = await roomFacts(db, works.map((w) => w.roomId));
+  const versions = await roomVersions(db, works.map((w) => w.roomId));
   const plans: Plan[] = works.map((w) => {
     const prevLimit = w.prev?.config?.timelineLimit;
     const expanded = !w.initial && prevLimit !== undefined && prevLimit < w.config.timelineLimit;
-    const version = facts.get(w.roomId)?.version;
+    const version = versions.get(w.roomId);
     return {
       w,
       initial: w.initial,
@@ -179,20 +179,32 @@ async function fullRooms(ctx: RoomsContext, works: RoomWork[], out: RoomsOutcome
     };
   });
 
-  // What changed in the state since the room was last sent; too much and the room starts afresh.
-  const incremental = plans.filter((p) => !p.initial);
-  const changes = await stateChanges(db, incremental.map((p) => ({ roomId: p.w.roomId, after: p.after, upto: p.bound })), MAX_STATE_CHANGES);
-  for (const p of incremental) {
-    const c = changes.get(p.w.roomId)!;
-    if (c.overflow) {
+  // The news of each room: its timeline, and what changed in its state since it was last sent.
+  // Too many state changes and the room starts afresh.
+  const window = (p: Plan, withState: boolean) => ({
+    roomId: p.w.roomId,
+    after: p.initial || p.expanded ? 0 : p.after,
+    upto: p.bound,
+    limit: p.version ? p.w.config.timelineLimit : 0,
+    stateAfter: withState && !p.initial ? p.after : undefined,
+  });
+  const read = await roomWindows(db, plans.map((p) => window(p, true)), MAX_STATE_CHANGES);
+  const afresh: Plan[] = [];
+  for (const p of plans) {
+    if (p.initial) continue;
+    const r = read.get(p.w.roomId)!;
+    if (!r.overflow) p.changed = r.stateKeys;
+    else {
       p.initial = true;
       p.expanded = false;
       p.after = 0;
-    } else p.changed = c.keys;
+      afresh.push(p);
+    }
   }
+  if (afresh.length) for (const [roomId, r] of await roomWindows(db, afresh.map((p) => window(p, false)), MAX_STATE_CHANGES)) read.set(roomId, r);
+  await readTimelines(ctx, plans, read);
 
-  await readTimelines(ctx, plans);
-
+  // Heroes and member counts come with a room new to the client and when the membership changed.
   const heroRooms = plans.filter((p) => p.w.row.membership === 'join' && (p.initial || [...p.changed].some(isMemberKey))).map((p) => p.w.roomId);
   const heroes = await heroesOf(db, heroRooms, userId);
   const counts = await memberCounts(db, heroRooms);
@@ -203,7 +215,7 @@ async function fullRooms(ctx: RoomsContext, works: RoomWork[], out: RoomsOutcome
   const ids = new Set<string>();
   for (const p of plans) {
     p.required = requiredKeys(ctx, p);
-    for (const k of [...p.required, NAME_KEY, AVATAR_KEY, ...(heroes.get(p.w.roomId) ?? []).map(memberKey)]) {
+    for (const k of [...p.required, ...metaKeys(p, heroes)]) {
       const id = p.state.get(k);
       if (id) ids.add(id);
     }
@@ -278,16 +290,14 @@ async function fullRooms(ctx: RoomsContext, works: RoomWork[], out: RoomsOutcome
   }
 }
 
-/** Timelines of the plans' windows, cut to what the user may see. */
-async function readTimelines(ctx: RoomsContext, plans: Plan[]): Promise<void> {
+/** The plans' timelines, cut to what the user may see. */
+async function readTimelines(ctx: RoomsContext, plans: Plan[], read: Map<string, WindowRead>): Promise<void> {
   const { db, userId } = ctx;
-  const windows = plans.map((p) => ({ roomId: p.w.roomId, after: p.initial || p.expanded ? 0 : p.after, upto: p.bound, limit: p.version ? p.w.config.timelineLimit : 0 }));
-  const read = await timelines(db, windows);
   // The user's own member events, for history visibility of events before it.
   const toCheck = plans.filter((p) => {
     const events = read.get(p.w.roomId)!.events;
-    // After the user's current join nothing is hidden from them.
-    return events.length > 0 && (p.w.row.membership !== 'join' || events.some((e) => e.streamPos! <= p.w.row.streamPos));
+    // Nothing after the user's current join (nor the join itself) is hidden from them.
+    return events.length > 0 && (p.w.row.membership !== 'join' || events.some((e) => e.streamPos! < p.w.row.streamPos));
   });
   const members = await getEvents(db, toCheck.map((p) => p.w.row.eventId));
   for (const p of plans) {
@@ -320,9 +330,11 @@ async function readState(ctx: RoomsContext, plans: Plan[], heroes: Map<string, s
       const [type, key] = splitStateKey(k);
       sel.pairs.push([type, key]);
     }
-    sel.pairs.push(['m.room.name', ''], ['m.room.avatar', '']);
+    for (const k of metaKeys(p, heroes)) {
+      const [type, key] = splitStateKey(k);
+      sel.pairs.push([type, key]);
+    }
     for (const u of p.needed) sel.pairs.push([MEMBER, u]);
-    for (const u of heroes.get(p.w.roomId) ?? []) sel.pairs.push([MEMBER, u]);
     return { roomId: p.w.roomId, ...sel };
   });
   const joined = new Set(plans.filter((p) => p.w.row.membership === 'join').map((p) => p.w.roomId));
@@ -344,6 +356,16 @@ async function readState(ctx: RoomsContext, plans: Plan[], heroes: Map<string, s
     const version = leave?.pdu.unsigned?.room_version;
     p.version ??= getRoomVersion(typeof version === 'string' ? version : DEFAULT_ROOM_VERSION);
   }
+}
+
+/** State read for the room's name, avatar and heroes: only when they may have changed. */
+function metaKeys(p: Plan, heroes: Map<string, string[]>): string[] {
+  const heroIds = heroes.get(p.w.roomId) ?? [];
+  const keys: string[] = [];
+  if (p.initial || p.changed.has(NAME_KEY) || heroIds.length) keys.push(NAME_KEY);
+  if (p.initial || p.changed.has(AVATAR_KEY)) keys.push(AVATAR_KEY);
+  for (const u of heroIds) keys.push(memberKey(u));
+  return keys;
 }
 
 /**
@@ -402,15 +424,18 @@ function nextState(ctx: RoomsContext, p: Plan, required: string[]): RoomState {
   return state;
 }
 
-/** Serves the plans' timelines (with bundled aggregations) and state, per room version. */
+/**
+ * Serves the plans' state and timelines, per room version. Timelines with a gap carry the bundled
+ * aggregations of their events (as /sync); a gapless one needs none: the client has every event.
+ */
 async function serveAll(ctx: RoomsContext, plans: Plan[], stateEvents: Map<string, StoredEvent>): Promise<Map<string, JsonObject>> {
   const viewer = { userId: ctx.userId, deviceId: ctx.deviceId };
-  const byVersion = new Map<RoomVersion, { timeline: StoredEvent[]; state: StoredEvent[] }>();
+  const byVersion = new Map<RoomVersion, { bundled: StoredEvent[]; plain: StoredEvent[]; state: StoredEvent[] }>();
   for (const p of plans) {
     if (!p.version) continue;
     let group = byVersion.get(p.version);
-    if (!group) byVersion.set(p.version, (group = { timeline: [], state: [] }));
-    group.timeline.push(...p.timeline);
+    if (!group) byVersion.set(p.version, (group = { bundled: [], plain: [], state: [] }));
+    (p.limited || p.initial || p.expanded ? group.bundled : group.plain).push(...p.timeline);
     for (const k of p.required) {
       const e = stateEvents.get(p.state.get(k)!);
       if (e) group.state.push(e);
@@ -426,7 +451,8 @@ async function serveAll(ctx: RoomsContext, plans: Plan[], stateEvents: Map<strin
   };
   for (const [version, group] of byVersion) {
     put(await serveEvents(ctx.db, version, group.state, viewer));
-    put(await serveEvents(ctx.db, version, group.timeline, viewer, { bundle: true }));
+    put(await serveEvents(ctx.db, version, group.plain, viewer));
+    put(await serveEvents(ctx.db, version, group.bundled, viewer, { bundle: true }));
   }
   return out;
 }

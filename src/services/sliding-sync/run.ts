@@ -5,6 +5,7 @@ import type { UserScope } from '../account/scope';
 import type { SyncWaiters } from '../sync/waiters';
 import { RoomActivity } from './activity';
 import { ConnectionStore, type ConnectionView } from './connection';
+import { DmRooms } from './lists';
 import type { SlidingSyncRequest } from './request';
 import { computeResponse, type ResponseBody, type SyncOutcome } from './sync';
 import { formatPos, parsePos } from './token';
@@ -16,6 +17,7 @@ const RECHECK_MS = 60_000;
 export class SlidingSyncState {
   readonly connections: ConnectionStore;
   readonly activity = new RoomActivity();
+  readonly dms = new DmRooms();
   /** Per connection: the position of its last response and the request that produced it. */
   readonly last = new Map<string, { c: number; key: string }>();
   /** Per connection: ends the parked request, which a newer request of the connection replaces. */
@@ -60,7 +62,7 @@ export async function runSlidingSync(s: UserScope, deviceId: string, request: Sl
       await park(state, connKey, waiters, deadline - now);
       continue;
     }
-    const outcome = await computeResponse({ db: s.db, userId: s.userId, deviceId, request, from, view, waiters, activity: state.activity });
+    const outcome = await computeResponse({ db: s.db, userId: s.userId, deviceId, request, from, view, waiters, activity: state.activity, dms: state.dms });
     waiters.learn({ e: outcome.to.e, m: outcome.to.m });
     if (outcome.news || !from || Date.now() >= deadline) return finish(state, connKey, key, view, outcome);
     quiet = outcome.to;

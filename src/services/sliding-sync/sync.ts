@@ -8,7 +8,7 @@ import type { SyncWaiters } from '../sync/waiters';
 import type { RoomActivity } from './activity';
 import type { ConnectionView, RoomState } from './connection';
 import { buildExtensions, type ExtensionsResponse } from './extensions';
-import { interestOf, type RoomInterest } from './lists';
+import { interestOf, type DmRooms, type RoomInterest } from './lists';
 import type { SlidingSyncRequest } from './request';
 import { combine, sameRequiredState } from './required-state';
 import { buildRooms, type RoomResult, type RoomWork } from './room-data';
@@ -32,6 +32,7 @@ export interface SyncInput {
   view: ConnectionView;
   waiters: SyncWaiters;
   activity: RoomActivity;
+  dms: DmRooms;
 }
 
 export interface SyncOutcome {
@@ -55,7 +56,7 @@ function work(interest: RoomInterest, prev: RoomState | undefined, lastEvent: nu
   const grown =
     !prevConfig ||
     config.timelineLimit > prevConfig.timelineLimit ||
-    !sameRequiredState(combine(prevConfig.requiredState, config.requiredState), prevConfig.requiredState);
+    (!sameRequiredState(prevConfig.requiredState, config.requiredState) && !sameRequiredState(combine(prevConfig.requiredState, config.requiredState), prevConfig.requiredState));
   if (moved || grown || countsChanged) return { ...base, initial: false };
   return undefined;
 }
@@ -67,7 +68,7 @@ export async function computeResponse(input: SyncInput): Promise<SyncOutcome> {
   const rows = snapshot.rows.filter((r) => !r.forgotten);
   const joined = rows.filter((r) => r.membership === 'join').map((r) => r.roomId);
   const activity = await input.activity.of(db, joined, to.e);
-  const interest = await interestOf(db, userId, request, rows, activity, view.rooms);
+  const interest = await interestOf(db, userId, request, rows, activity, view.rooms, await input.dms.get(db, userId, to.m));
   const countsMoved = from ? await ownReadReceiptRooms(db, userId, from.m, to.m) : new Set<string>();
 
   const works: RoomWork[] = [];

@@ -4,10 +4,10 @@
 // (or `failures` for keys).
 import { afterEach, describe, expect, it } from 'vitest';
 import { call, registerUser, SERVER_NAME, uniqueName, type TestUser } from '../helpers/client';
-import { createRoom, putState } from '../helpers/rooms';
+import { createRoom, putState, statePath } from '../helpers/rooms';
 import { expectSpec } from '../helpers/spec';
-import { Ed25519, makeCrossSigning, randomKey, uploadCrossSigning, uploadSignatures } from '../e2ee/helpers';
-import { fakeServer, interceptFederation, type FakeServer } from './fake-server';
+import { makeCrossSigning, randomKey, uploadCrossSigning, uploadSignatures } from '../e2ee/helpers';
+import { deviceKeys, fakeServer, interceptFederation, type FakeServer } from './fake-server';
 
 interceptFederation();
 
@@ -55,6 +55,20 @@ describe('room aliases of other servers', () => {
     expect(r.status).toBe(404);
     const asked = resident.received.find((x) => x.url.pathname.startsWith('/_matrix/federation/v1/make_join/'));
     expect(asked?.url.pathname).toBe(`/_matrix/federation/v1/make_join/${enc(roomId)}/${enc(alice.userId)}`);
+  });
+
+  it('accepts a canonical alias of another server only when that server maps it to the room', async () => {
+    const remote = await fakeServer();
+    const alice = await registerUser();
+    const roomId = await createRoom(alice);
+    remote.on('GET', '/_matrix/federation/v1/query/directory', (req) =>
+      req.url.searchParams.get('room_alias')!.startsWith('#ours') ? { room_id: roomId, servers: [remote.name] } : { room_id: `!other:${remote.name}`, servers: [] },
+    );
+    const put = (alias: string) => call('PUT', statePath(roomId, 'm.room.canonical_alias', ''), { token: alice.token, body: { alias }, vars: remote.vars });
+    expect((await put(`#ours:${remote.name}`)).status).toBe(200);
+    const wrong = await put(`#theirs:${remote.name}`);
+    expect(wrong.status).toBe(400);
+    expect(wrong.body.errcode).toBe('M_BAD_ALIAS');
   });
 });
 
@@ -194,17 +208,11 @@ describe('keys of other servers\' users', () => {
     pending = [];
   });
 
-  async function remoteDevice(remote: FakeServer, userId: string, deviceId: string) {
-    const key = await Ed25519.create();
-    const keys = { user_id: userId, device_id: deviceId, algorithms: ['m.olm.v1.curve25519-aes-sha2'], keys: { [`curve25519:${deviceId}`]: randomKey(), [`ed25519:${deviceId}`]: key.publicKey } };
-    return key.sign(keys, userId, `ed25519:${deviceId}`);
-  }
-
   it('POST /keys/query asks the users\' servers, keeps what concerns their own users, and lists failures', async () => {
     const remote = await fakeServer();
     const alice = await registerUser();
     const bob = remote.user('bob');
-    const device = await remoteDevice(remote, bob, 'BOBPHONE');
+    const device = await deviceKeys(bob, 'BOBPHONE');
     const bobUser = { userId: bob, deviceId: 'BOBPHONE', token: '', localpart: 'bob', password: '' } as TestUser;
     const cs = await makeCrossSigning(bobUser);
     remote.on('POST', '/_matrix/federation/v1/user/keys/query', (req) => {

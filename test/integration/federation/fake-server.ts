@@ -16,6 +16,8 @@ import { computeEventId } from '../../../src/matrix/hashes';
 import { roomVersion } from '../../../src/matrix/room-versions';
 import { generateSigningKeyText, parseSigningKey, signJson, type SigningKey } from '../../../src/matrix/signing';
 import { formatXMatrix, parseXMatrix, requestJson } from '../../../src/matrix/x-matrix';
+import worker from '../../../src/index';
+import { Ed25519, randomKey } from '../e2ee/helpers';
 import { call, SERVER_NAME, uniqueName, type Reply } from '../helpers/client';
 
 /** A request the Worker made to a fake server. */
@@ -75,6 +77,8 @@ export interface FakeServer {
   user(localpart?: string): string;
   /** A signed X-Matrix request from this server to the Worker. */
   request<T = any>(method: string, path: string, opts?: RequestOptions): Promise<Reply<T>>;
+  /** The same, answered with the raw Response (binary and multipart bodies). */
+  fetch(method: string, path: string, opts?: RequestOptions): Promise<Response>;
   /** PUT /_matrix/federation/v1/send/{txnId} with these PDUs and EDUs. */
   transaction<T = any>(edus: unknown[], pdus?: unknown[], txnId?: string): Promise<Reply<T>>;
   /** Waits until the Worker has sent a request matching `match` (polling; default 10 s). */
@@ -156,7 +160,7 @@ class FakeServerImpl implements FakeServer {
     return json(404, { errcode: 'M_UNRECOGNIZED', error: 'Unrecognized request' });
   }
 
-  async request<T = any>(method: string, path: string, opts: RequestOptions = {}): Promise<Reply<T>> {
+  async #headers(method: string, path: string, opts: RequestOptions): Promise<Record<string, string>> {
     const headers: Record<string, string> = { ...opts.headers };
     if (opts.authorization !== undefined) headers.authorization = opts.authorization;
     else if (!opts.noAuth) {
@@ -168,7 +172,19 @@ class FakeServerImpl implements FakeServer {
       const sig = signed.signatures[origin][signingKey.keyId];
       headers.authorization = formatXMatrix({ origin, destination, key: opts.keyId ?? this.key.keyId, sig });
     }
-    return call<T>(method, path, { body: opts.body, headers, vars: this.vars });
+    return headers;
+  }
+
+  async request<T = any>(method: string, path: string, opts: RequestOptions = {}): Promise<Reply<T>> {
+    return call<T>(method, path, { body: opts.body, headers: await this.#headers(method, path, opts), vars: this.vars });
+  }
+
+  async fetch(method: string, path: string, opts: RequestOptions = {}): Promise<Response> {
+    const headers = await this.#headers(method, path, opts);
+    const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const request = new Request(`http://myelin.test${path}`, { method, headers, body });
+    return worker.fetch(request, { ...(env as unknown as Env), ...this.vars }, { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext);
   }
 
   transaction<T = any>(edus: unknown[], pdus: unknown[] = [], txnId = `t${Date.now()}_${this.#txn++}`): Promise<Reply<T>> {
@@ -244,4 +260,11 @@ export function interceptFederation(): void {
   afterAll(() => {
     vi.restoreAllMocks();
   });
+}
+
+/** Self-signed device keys of a remote user's device, as its server would publish them. */
+export async function deviceKeys(userId: string, deviceId: string): Promise<Record<string, any>> {
+  const key = await Ed25519.create();
+  const keys = { user_id: userId, device_id: deviceId, algorithms: ['m.olm.v1.curve25519-aes-sha2', 'm.megolm.v1.aes-sha2'], keys: { [`curve25519:${deviceId}`]: randomKey(), [`ed25519:${deviceId}`]: key.publicKey } };
+  return key.sign(keys, userId, `ed25519:${deviceId}`);
 }

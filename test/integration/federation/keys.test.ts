@@ -4,7 +4,9 @@
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Env } from '../../../src/config';
+import { eq } from 'drizzle-orm';
 import { httpDb } from '../../../src/db/client';
+import { serverKeyResponses } from '../../../src/db/schema';
 import { decodeBase64 } from '../../../src/matrix/base64';
 import { hashAndSignEvent } from '../../../src/matrix/event-signing';
 import { roomVersion } from '../../../src/matrix/room-versions';
@@ -24,6 +26,11 @@ beforeAll(async () => {
   const [keyId, v] = Object.entries(r.body.verify_keys as Record<string, { key: string }>)[0];
   ours = { keyId, key: decodeBase64(v.key) };
 });
+
+/** Makes the notary's copy of a server's document look fetched an hour ago. */
+async function age(server: string): Promise<void> {
+  await httpDb(env as unknown as Env).update(serverKeyResponses).set({ fetchedTs: Date.now() - 3600_000 }).where(eq(serverKeyResponses.serverName, server));
+}
 
 const signedBy = (doc: Record<string, unknown>, server: string, keyId: string, key: Uint8Array) => verifyJsonSignature(doc, server, keyId, key);
 
@@ -90,10 +97,14 @@ describe('GET /_matrix/key/v2/query/{serverName}', () => {
     expect(remote.keyFetches).toBe(before + 1);
   });
 
-  it('fetches again when the cached document expires before minimum_valid_until_ts', async () => {
+  it('fetches again when the cached document expires before minimum_valid_until_ts, at most once a minute', async () => {
     const first = await query(remote.name);
     const cachedUntil = first.body.server_keys[0].valid_until_ts as number;
     const before = remote.keyFetches;
+    // Fetched just now: not again, whatever the asker wants.
+    expect((await query(remote.name, cachedUntil + 1000)).body.server_keys[0].valid_until_ts).toBe(cachedUntil);
+    expect(remote.keyFetches).toBe(before);
+    await age(remote.name);
     remote.keyDocument = (now) => ({
       server_name: remote.name,
       verify_keys: { [remote.key.keyId]: { key: remote.key.publicKeyBase64 } },
@@ -109,6 +120,7 @@ describe('GET /_matrix/key/v2/query/{serverName}', () => {
 
   it('returns the cached document when the server cannot be reached, and nothing for an unknown one', async () => {
     const cached = (await query(remote.name)).body.server_keys[0];
+    await age(remote.name);
     remote.keysOffline = true;
     try {
       const r = await query(remote.name, cached.valid_until_ts + 3600_000);

@@ -25,13 +25,21 @@ export const ELEMENT_X_REQUIRED_STATE: [string, string][] = [
   ['io.element.functional_members', ''],
   ['m.space.parent', '*'],
   ['m.space.child', '*'],
-  ['m.beacon_info', '*'],
+  ['org.matrix.msc3672.beacon_info', '*'],
 ];
 
 const event = z
-  .object({ type: z.string(), content: z.record(z.string(), z.unknown()), sender: z.string(), event_id: z.string(), origin_server_ts: z.number().int(), state_key: z.string().optional(), unsigned: z.record(z.string(), z.unknown()).optional() })
-  .strict()
-  .or(z.object({ type: z.string(), content: z.record(z.string(), z.unknown()), sender: z.string(), event_id: z.string(), origin_server_ts: z.number().int(), redacts: z.string(), unsigned: z.record(z.string(), z.unknown()).optional() }).strict());
+  .object({
+    type: z.string(),
+    content: z.record(z.string(), z.unknown()),
+    sender: z.string(),
+    event_id: z.string(),
+    origin_server_ts: z.number().int(),
+    state_key: z.string().optional(),
+    redacts: z.string().optional(),
+    unsigned: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
 const stateEvent = z.object({ type: z.string(), state_key: z.string(), content: z.record(z.string(), z.unknown()), sender: z.string(), event_id: z.string(), origin_server_ts: z.number().int() }).passthrough();
 const stripped = z.object({ type: z.string(), state_key: z.string(), content: z.record(z.string(), z.unknown()), sender: z.string() }).strict();
 const count = z.number().int().min(0);

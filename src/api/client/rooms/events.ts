@@ -9,7 +9,6 @@ import { ErrCode, MatrixError } from '../../../http/errors';
 import { rateLimitUser } from '../../../http/rate-limit';
 import { checkEventId, checkRoomId, checkUserId } from '../../../matrix/ids';
 import type { Intent, Txn } from '../../../services/rooms/intents';
-import { httpDb } from '../../../db/client';
 import { checkCanonicalAlias } from '../../../services/rooms/canonical-alias';
 
 export const roomEvents = new Hono<AppEnv>();
@@ -108,7 +107,7 @@ async function putState(c: Ctx) {
     const { membership: _m, reason, ...extra } = content;
     intent = { kind: 'membership', sender, target: stateKey, action, reason: typeof reason === 'string' ? reason : undefined, extra, profile: extra };
   } else {
-    if (type === 'm.room.canonical_alias') await checkCanonicalAlias(httpDb(c.env), roomId, stateKey, content);
+    if (type === 'm.room.canonical_alias') await checkCanonicalAlias(c.env, roomId, stateKey, content);
     intent = { kind: 'event', sender, type, content, stateKey };
   }
   const { eventId } = await submit(c, roomId, intent);
