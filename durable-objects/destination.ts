@@ -70,30 +70,39 @@ export class DestinationDO extends DurableObject<Env> {
     }
   }
 
-  /** One transaction; true if it went through and more may be waiting. */
+  /**
+   * One transaction; true if it went through and more may be waiting. A retry resends the stored
+   * transaction unchanged: the receiver may have applied the first attempt and lost only the
+   * answer, and it would then take a same-id transaction with more items for a replay.
+   */
   async #sendOne(): Promise<boolean> {
     const destination = this.#meta('destination');
     if (!destination) return false;
     const now = Date.now();
-    this.#sql.exec('delete from queue where expires_ts is not null and expires_ts < ?', now);
-    const pdus = this.#sql.exec<{ seq: number; body: string }>("select seq, body from queue where kind = 'pdu' order by seq limit ?", MAX_PDUS).toArray();
-    const edus = this.#sql.exec<{ seq: number; body: string }>("select seq, body from queue where kind = 'edu' order by seq limit ?", MAX_EDUS).toArray();
-    if (pdus.length === 0 && edus.length === 0) {
-      this.#setMeta('txn', undefined);
-      return false;
-    }
-    // A retried transaction keeps its id, so the receiver can recognise it (spec: idempotent txns).
     let txn = this.#meta('txn');
-    if (!txn) {
+    let body: Record<string, unknown>;
+    let sent: number[];
+    const inFlight = txn ? this.#meta('txn_body') : undefined;
+    if (txn && inFlight) {
+      body = JSON.parse(inFlight);
+      sent = JSON.parse(this.#meta('txn_seqs') ?? '[]');
+    } else {
+      this.#sql.exec('delete from queue where expires_ts is not null and expires_ts < ?', now);
+      const pdus = this.#sql.exec<{ seq: number; body: string }>("select seq, body from queue where kind = 'pdu' order by seq limit ?", MAX_PDUS).toArray();
+      const edus = this.#sql.exec<{ seq: number; body: string }>("select seq, body from queue where kind = 'edu' order by seq limit ?", MAX_EDUS).toArray();
+      if (pdus.length === 0 && edus.length === 0) return false;
       txn = `${now}_${pdus[0]?.seq ?? edus[0].seq}`;
+      body = {
+        origin: config(this.env).serverName,
+        origin_server_ts: now,
+        pdus: pdus.map((p) => JSON.parse(p.body)),
+        edus: edus.map((e) => JSON.parse(e.body)),
+      };
+      sent = [...pdus, ...edus].map((r) => r.seq);
       this.#setMeta('txn', txn);
+      this.#setMeta('txn_body', JSON.stringify(body));
+      this.#setMeta('txn_seqs', JSON.stringify(sent));
     }
-    const body = {
-      origin: config(this.env).serverName,
-      origin_server_ts: now,
-      pdus: pdus.map((p) => JSON.parse(p.body)),
-      edus: edus.map((e) => JSON.parse(e.body)),
-    };
     try {
       const answer = await federationRequest<{ pdus?: Record<string, { error?: string }> }>(this.env, destination, 'PUT', `/_matrix/federation/v1/send/${encodeURIComponent(txn)}`, body);
       // Refused PDUs are not retried (the receiver judged them); they are worth a line in the log.
@@ -107,12 +116,13 @@ export class DestinationDO extends DurableObject<Env> {
       await this.ctx.storage.setAlarm(now + backoff);
       return false;
     }
-    const sent = [...pdus, ...edus].map((r) => r.seq);
     for (let i = 0; i < sent.length; i += 100) {
       const chunk = sent.slice(i, i + 100);
       this.#sql.exec(`delete from queue where seq in (${chunk.map(() => '?').join(',')})`, ...chunk);
     }
     this.#setMeta('txn', undefined);
+    this.#setMeta('txn_body', undefined);
+    this.#setMeta('txn_seqs', undefined);
     this.#setMeta('backoff_ms', undefined);
     this.#setMeta('retry_at', undefined);
     return true;
