@@ -25,7 +25,7 @@ import { pushActionsForBatch, withStreamPositions, type PendingPushAction } from
 import { deletePushActionsForEvents, writePushActions } from '../src/db/queries/push';
 import { wakeUsers } from '../src/services/sync/wake';
 import { sendToServers } from '../src/services/federation/outbound';
-import { checkReceivedPdu } from '../src/services/federation/event-checks';
+import { checkReceivedPdu, pduErrors } from '../src/services/federation/event-checks';
 import { receiveEvent, remoteServers, type FederatedContext } from '../src/services/rooms/federated';
 import * as fed from '../src/services/rooms/federation-serve';
 import { authorisingUser, checkSentMembership, membershipTemplate, type RemoteMembership } from '../src/services/rooms/resident-membership';
@@ -236,17 +236,25 @@ export class RoomDO extends DurableObject<Env> {
     const signer = await this.#signer();
     const accepted: { item: Pending; entry: q.NewEvent; retries: Pending[] }[] = [];
     const byTxn = new Map<string, (typeof accepted)[number]>();
+    const txnOf = (it: Pending) => (it.intent.kind !== 'membership' ? it.intent.txn : undefined);
+    let stored: Map<string, string>;
+    try {
+      stored = await q.findTxns(this.#pg, items.map(txnOf).filter((t) => t !== undefined));
+    } catch (e) {
+      for (const it of items) it.reject(e);
+      return;
+    }
     for (const item of items) {
       try {
         const { intent } = item;
-        const txn = intent.kind !== 'membership' ? intent.txn : undefined;
-        const txnKey = txn && `${txn.userId}\u0000${txn.deviceId}\u0000${txn.scope}\u0000${txn.txnId}`;
+        const txn = txnOf(item);
+        const txnKey = txn && q.txnKey(txn);
         const original = txnKey ? byTxn.get(txnKey) : undefined;
         if (original) {
           original.retries.push(item);
           continue;
         }
-        const repeat = txn ? await q.findTxn(this.#pg, txn) : undefined;
+        const repeat = txnKey ? stored.get(txnKey) : undefined;
         if (repeat) {
           item.resolve(repeat);
           continue;
@@ -331,7 +339,8 @@ export class RoomDO extends DurableObject<Env> {
   receive(roomId: string, origin: string, pdus: unknown[]) {
     return asRpcResult(async () => {
       const model = await this.#existing(roomId);
-      if (!serverAllowedByAcl(model.content('m.room.server_acl'), origin)) throw new MatrixError(403, ErrCode.FORBIDDEN, 'Server is banned by the room ACL');
+      // A denied origin gets an error for each PDU (keyed by the ids it would have), none checked further.
+      if (!serverAllowedByAcl(model.content('m.room.server_acl'), origin)) return pduErrors(model.version, pdus, 'Server is banned by the room ACL');
       const checked = await Promise.all(pdus.map((p) => checkReceivedPdu(this.env, this.#pg, model.version, p)));
       return this.#exclusive(async () => {
         const results: Record<string, { error?: string }> = {};
@@ -507,6 +516,7 @@ export class RoomDO extends DurableObject<Env> {
   sendMembership(roomId: string, origin: string, eventId: string, raw: unknown, membership: RemoteMembership) {
     return asRpcResult(async () => {
       const model = await this.#existing(roomId);
+      fed.assertAllowedByAcl(model, origin);
       const checked = await checkReceivedPdu(this.env, this.#pg, model.version, raw);
       if (!checked.ok) throw new MatrixError(400, ErrCode.BAD_JSON, `Invalid event: ${checked.error}`);
       let event = checked.event;

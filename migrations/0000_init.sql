@@ -261,6 +261,14 @@ CREATE TABLE "reports" (
 	"received_ts" bigint NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "user_reports" (
+	"id" bigserial PRIMARY KEY NOT NULL,
+	"user_id" text NOT NULL,
+	"reporter" text NOT NULL,
+	"reason" text NOT NULL,
+	"received_ts" bigint NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "cross_signing_keys" (
 	"user_id" text NOT NULL,
 	"key_type" text NOT NULL,
@@ -495,6 +503,7 @@ CREATE INDEX "media_user" ON "media" USING btree ("user_id","created_ts");--> st
 CREATE INDEX "event_search_vector" ON "event_search" USING gin ("vector");--> statement-breakpoint
 CREATE INDEX "event_search_room_ts" ON "event_search" USING btree ("room_id","origin_server_ts");--> statement-breakpoint
 CREATE INDEX "reports_room" ON "reports" USING btree ("room_id","received_ts");--> statement-breakpoint
+CREATE INDEX "user_reports_user" ON "user_reports" USING btree ("user_id","received_ts");--> statement-breakpoint
 CREATE UNIQUE INDEX "e2e_one_time_keys_key" ON "e2e_one_time_keys" USING btree ("user_id","device_id","algorithm","key_id");--> statement-breakpoint
 CREATE INDEX "e2e_one_time_keys_claim" ON "e2e_one_time_keys" USING btree ("user_id","device_id","algorithm","id");--> statement-breakpoint
 CREATE INDEX "event_push_actions_room" ON "event_push_actions" USING btree ("user_id","room_id","stream_pos");--> statement-breakpoint

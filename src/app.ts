@@ -12,6 +12,7 @@ import { register, registerV1 } from './api/client/register';
 import { versions } from './api/client/versions';
 import { adminModeration } from './api/client/admin-moderation';
 import { mutualRooms } from './api/client/mutual-rooms';
+import { userReports } from './api/client/reports';
 import { keys } from './api/federation/keys';
 import { federationVersion } from './api/federation/version';
 import { federation } from './api/federation';
@@ -62,7 +63,7 @@ export function buildApp(): Hono<AppEnv> {
 
   // The Client-Server API under v3, and under r0 for older clients, as Synapse serves it.
   for (const base of ['/_matrix/client/v3', '/_matrix/client/r0']) {
-    for (const section of [capabilities, register, login, account, devices, profile, accountData, tags, filters, createRoom, membership, roomEvents, history, roomSections, sync, typing, receipts, presence, e2ee, pushRules, pushers, notifications, userDirectory, voip, openid, thirdParty]) app.route(base, section);
+    for (const section of [capabilities, register, login, account, devices, profile, accountData, tags, filters, createRoom, membership, roomEvents, history, roomSections, sync, typing, receipts, presence, e2ee, pushRules, pushers, notifications, userDirectory, voip, openid, thirdParty, userReports]) app.route(base, section);
   }
   app.route('/_matrix/client/v1', registerV1);
   app.route('/_matrix/client/v1', loginToken);

@@ -15,6 +15,7 @@ const coreScript = path.join(here, 'core.ts');
 /** Suites that load the server: each module exports `run({ server, baseline }) → { rows, targets }`. */
 const serverSuites = {
   accounts: () => import('./accounts.mjs'),
+  federation: () => import('./federation.mjs'),
   keys: () => import('./keys.mjs'),
   media: () => import('./media.mjs'),
   'sliding-sync': () => import('./sliding-sync.mjs'),

@@ -83,6 +83,8 @@ export async function startBenchServer() {
         REGISTRATION: 'open',
         RATE_LIMITS: 'off',
       },
+      // BENCH_INSPECTOR_PORT: attach a profiler (Chrome DevTools protocol) to the Worker and its objects.
+      ...(process.env.BENCH_INSPECTOR_PORT ? { inspectorPort: Number(process.env.BENCH_INSPECTOR_PORT) } : {}),
     });
     stops.push(() => myelin.mf.dispose());
     const hello = await serve({ modules: true, script: HELLO_WORLD, compatibilityDate, compatibilityFlags });

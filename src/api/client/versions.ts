@@ -3,8 +3,12 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../../http/context';
 import { CORS_HEADERS } from '../../http/cors';
 
-/** Spec versions whose client-server requirements this server meets for what it implements. */
-export const SUPPORTED_VERSIONS = ['v1.1', 'v1.2', 'v1.3', 'v1.4', 'v1.5', 'v1.6', 'v1.7', 'v1.8', 'v1.9', 'v1.10', 'v1.11', 'v1.12'];
+/**
+ * Spec versions whose client-server requirements this server meets for what it implements: every
+ * v1.x up to the newest, v1.19 (test/integration/spec-1.17-1.19/versions.test.ts). Not r0.x:
+ * versions list what clients may rely on, and r0 endpoints removed since then are not served.
+ */
+export const SUPPORTED_VERSIONS = Array.from({ length: 19 }, (_, i) => `v1.${i + 1}`);
 
 /** Unstable features clients look for (spec: unstable_features). */
 export const UNSTABLE_FEATURES: Record<string, boolean> = {

@@ -1,5 +1,6 @@
 // Queries over push rules, pushers and push actions (src/db/schema/push.ts).
 import { and, eq, inArray, ne, sql } from 'drizzle-orm';
+import { bulkInsert } from '../bulk-insert';
 import type { Db } from '../client';
 import { accountData, eventPushActions, pushRuleChanges, pushRules, pushers, receipts } from '../schema';
 import type { PushAction } from '../../matrix/push-rules/types';
@@ -130,9 +131,7 @@ export type PushActionRow = typeof eventPushActions.$inferSelect;
 
 /** Stores the push actions of new events (call it in the transaction that stores the events). */
 export async function writePushActions(db: Db, rows: PushActionRow[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += 1000) {
-    await db.insert(eventPushActions).values(rows.slice(i, i + 1000)).onConflictDoNothing();
-  }
+  await bulkInsert(db, eventPushActions, rows, sql`on conflict do nothing`);
 }
 
 /** A redacted event no longer notifies anyone (as in Synapse). */

@@ -1,9 +1,9 @@
-// Content reports (spec: client-server "Reporting content"). Each report is one statement that
+// Content reports (spec: client-server "Reporting content": rooms, events, users). Each report is one statement that
 // stores it only if it is admissible, so that a report of something that does not exist (or that
 // the reporter may not see) costs the same single round trip as a real one and answers the same.
 import { sql } from 'drizzle-orm';
 import type { Db } from '../client';
-import { events, reports, roomMemberships, rooms, stateGroupEntries, stateGroups } from '../schema';
+import { events, reports, roomMemberships, rooms, stateGroupEntries, stateGroups, userReports, users } from '../schema';
 
 /** Stores a room report if the room exists here. */
 export async function reportRoom(db: Db, roomId: string, reporter: string, reason: string, now = Date.now()): Promise<void> {
@@ -47,4 +47,16 @@ export async function reportEvent(db: Db, roomId: string, eventId: string, repor
             select hv is null or hv not in ('"invited"', '"joined"') or membership = '"join"' or (hv = '"invited"' and membership = '"invite"') from v
           )
       )`);
+}
+
+/**
+ * Stores a user report if the user is known here: a local account or a member (of any membership)
+ * of a room this server holds. Otherwise nothing is stored, in the same single statement.
+ */
+export async function reportUser(db: Db, userId: string, reporter: string, reason: string, now = Date.now()): Promise<void> {
+  await db.execute(sql`
+    insert into ${userReports} (user_id, reporter, reason, received_ts)
+    select ${userId}, ${reporter}, ${reason}, ${now}
+    where exists (select 1 from ${users} where user_id = ${userId})
+       or exists (select 1 from ${roomMemberships} where user_id = ${userId})`);
 }

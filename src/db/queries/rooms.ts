@@ -2,6 +2,7 @@
 // transaction per batch of events (invariant 7), with stream positions taken in commit order.
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db, PooledDb } from '../client';
+import { bulkInsert } from '../bulk-insert';
 import {
   eventEdges,
   eventTxns,
@@ -150,18 +151,32 @@ export async function stateKeysAtGroups(
   return out;
 }
 
-export async function findTxn(db: Db, txn: { userId: string; deviceId: string; scope: string; txnId: string }): Promise<string | undefined> {
-  const [row] = await db
-    .select({ eventId: eventTxns.eventId })
-    .from(eventTxns)
-    .where(and(eq(eventTxns.userId, txn.userId), eq(eventTxns.deviceId, txn.deviceId), eq(eventTxns.scope, txn.scope), eq(eventTxns.txnId, txn.txnId)));
-  return row?.eventId;
+export interface TxnRef {
+  userId: string;
+  deviceId: string;
+  scope: string;
+  txnId: string;
+}
+
+export const txnKey = (t: TxnRef) => `${t.userId}\u0000${t.deviceId}\u0000${t.scope}\u0000${t.txnId}`;
+
+/** The events already sent under some transaction ids (one query for a whole batch), by `txnKey`. */
+export async function findTxns(db: Pick<Db, 'execute'>, txns: TxnRef[]): Promise<Map<string, string>> {
+  if (txns.length === 0) return new Map();
+  const col = (k: keyof TxnRef) => sql.param(txns.map((t) => t[k]));
+  const r = (await db.execute(sql`
+    select t.user_id, t.device_id, t.scope, t.txn_id, t.event_id from event_txns t
+    join unnest(${col('userId')}::text[], ${col('deviceId')}::text[], ${col('scope')}::text[], ${col('txnId')}::text[]) as w(u, d, s, x)
+      on t.user_id = w.u and t.device_id = w.d and t.scope = w.s and t.txn_id = w.x`)) as unknown as {
+    rows: { user_id: string; device_id: string; scope: string; txn_id: string; event_id: string }[];
+  };
+  return new Map(r.rows.map((x) => [txnKey({ userId: x.user_id, deviceId: x.device_id, scope: x.scope, txnId: x.txn_id }), x.event_id]));
 }
 
 /** What persisting one event writes besides the event itself. */
 export interface NewEvent {
   event: RoomEvent;
-  txn?: { userId: string; deviceId: string; scope: string; txnId: string };
+  txn?: TxnRef;
   relatesTo?: string;
   relType?: string;
   /** A redaction's target. */
@@ -260,7 +275,7 @@ export async function persistEvents(db: PooledDb, input: PersistInput): Promise<
     const edges = batch.flatMap(({ event }) =>
       (event.pdu.prev_events as unknown[]).map((p) => ({ eventId: event.eventId, prevEventId: Array.isArray(p) ? (p[0] as string) : (p as string), roomId })),
     );
-    if (edges.length) await tx.insert(eventEdges).values(edges).onConflictDoNothing();
+    await bulkInsert(tx, eventEdges, edges, sql`on conflict do nothing`);
 
     const lastByKey = new Map<string, { type: string; stateKey: string; eventId: string }>();
     for (const { event } of batch) {
@@ -278,7 +293,7 @@ export async function persistEvents(db: PooledDb, input: PersistInput): Promise<
     await tx.insert(forwardExtremities).values(input.extremities.map((eventId) => ({ roomId, eventId })));
 
     const txns = batch.filter((b) => b.txn).map((b) => ({ ...b.txn!, eventId: b.event.eventId, createdTs: Date.now() }));
-    if (txns.length) await tx.insert(eventTxns).values(txns);
+    await bulkInsert(tx, eventTxns, txns);
     const reds = batch.filter((b) => b.redacts).map((b) => ({ eventId: b.event.eventId, redacts: b.redacts!, roomId }));
     if (reds.length) {
       await tx.insert(redactions).values(reds).onConflictDoNothing();
@@ -292,7 +307,9 @@ export async function persistEvents(db: PooledDb, input: PersistInput): Promise<
     await tx.update(rooms).set({ currentStateGroup: group, currentChainLength: chain }).where(eq(rooms.roomId, roomId));
 
     // The events and the rows that will carry their positions, written first without them.
-    await tx.insert(events).values(
+    await bulkInsert(
+      tx,
+      events,
       batch.map((b, i) => ({
         eventId: b.event.eventId,
         roomId,

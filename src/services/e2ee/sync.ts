@@ -11,7 +11,7 @@ export function deviceLists(ctx: SyncContext): Promise<{ changed: string[]; left
   return deviceListChanges(ctx.db, ctx.userId, ctx.since, ctx.upto);
 }
 
-export function keyCounts(ctx: SyncContext): Promise<{ otk: Record<string, number>; fallback: string[] }> {
+export function keyCounts(ctx: Pick<SyncContext, 'db' | 'userId' | 'deviceId'>): Promise<{ otk: Record<string, number>; fallback: string[] }> {
   return deviceKeyCounts(ctx.db, ctx.userId, ctx.deviceId);
 }
 

@@ -53,3 +53,16 @@ export async function checkReceivedPdu(env: Env, db: Db, version: RoomVersion, r
   }
   return { ok: true, event: { eventId, pdu }, hashMismatch: false };
 }
+
+/** The same error for each PDU that parses, keyed by its event id (refused without further checks). */
+export async function pduErrors(version: RoomVersion, raw: unknown[], error: string): Promise<Record<string, { error: string }>> {
+  const out: Record<string, { error: string }> = {};
+  for (const r of raw) {
+    try {
+      out[await computeEventId(validatePdu(r, version), version)] = { error };
+    } catch {
+      // Unparseable: dropped, as in a transaction (no id to answer for).
+    }
+  }
+  return out;
+}

@@ -14,6 +14,7 @@ import type { Pdu, RoomEvent } from '../../matrix/types';
 import { wakeUsers } from '../sync/wake';
 import { refuseBlockedInvite } from '../moderation/invite-permission';
 import { federationRequest, RemoteError } from './client';
+import { serverAllowedInRoom } from './acl';
 import { checkReceivedPdu } from './event-checks';
 import { serverSigningKey } from './server-key';
 
@@ -39,6 +40,8 @@ async function acceptInvite(env: Env, db: PooledDb, origin: string, roomId: stri
   if (checked.event.eventId !== eventId || pdu.room_id !== roomId) throw new MatrixError(400, ErrCode.BAD_JSON, 'The event does not match the request');
   if (pdu.type !== 'm.room.member' || pdu.content.membership !== 'invite' || typeof pdu.state_key !== 'string') throw new MatrixError(400, ErrCode.BAD_JSON, 'Not an invite event');
   if (serverNameOf(pdu.sender) !== origin) throw new MatrixError(403, ErrCode.FORBIDDEN, 'The inviter does not belong to the requesting server');
+  // A room we know applies its ACL to invites too, before it learns whether the user exists (spec: "Server Access Control Lists").
+  if (!(await serverAllowedInRoom(db, roomId, origin))) throw new MatrixError(403, ErrCode.FORBIDDEN, 'Server is banned by the room ACL');
   if (serverNameOf(pdu.state_key) !== ours || !(await userExists(db, pdu.state_key))) throw new MatrixError(404, ErrCode.NOT_FOUND, 'Unknown user');
   await refuseBlockedInvite(db, pdu.state_key);
 

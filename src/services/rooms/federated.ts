@@ -107,7 +107,9 @@ async function remoteStateBefore(ctx: FederatedContext, origin: string, event: R
     await storeAuthChain(ctx, chain);
     const state = new Map<string, string>();
     const pdus = new Set((await checkedFromRemote(ctx, res.pdus ?? [])).map((e) => e.eventId));
-    for (const e of chain) if (pdus.has(e.eventId) && typeof e.pdu.state_key === 'string') state.set(keyOf(e.pdu), e.eventId);
+    // What fails its own auth check is not state, whatever the sender claims.
+    const stored = await getEvents(ctx.db, [...pdus]);
+    for (const e of chain) if (pdus.has(e.eventId) && typeof e.pdu.state_key === 'string' && stored.has(e.eventId) && !stored.get(e.eventId)!.rejected) state.set(keyOf(e.pdu), e.eventId);
     return state;
   } catch {
     return undefined;

@@ -14,9 +14,14 @@ import type { RoomModel } from './model';
 
 export const notInRoom = () => new MatrixError(403, ErrCode.FORBIDDEN, 'Your server has no member in this room');
 
+/** Every request of another server about a room passes the room's m.room.server_acl first. */
+export function assertAllowedByAcl(model: RoomModel, origin: string): void {
+  if (!serverAllowedByAcl(model.content('m.room.server_acl'), origin)) throw new MatrixError(403, ErrCode.FORBIDDEN, 'Server is banned by the room ACL');
+}
+
 /** A server may read a room's events when one of its users is in it and the ACL lets it. */
 export function assertServerInRoom(model: RoomModel, origin: string): void {
-  if (!serverAllowedByAcl(model.content('m.room.server_acl'), origin)) throw new MatrixError(403, ErrCode.FORBIDDEN, 'Server is banned by the room ACL');
+  assertAllowedByAcl(model, origin);
   const present = [...model.members('join'), ...model.members('invite'), ...model.members('knock')].some((u) => serverNameOf(u) === origin);
   if (!present) throw notInRoom();
 }

@@ -7,9 +7,9 @@ import { references } from '../../matrix/event-builder';
 import { ErrCode, MatrixError } from '../../matrix/errors';
 import { serverNameOf } from '../../matrix/ids';
 import { PowerLevels } from '../../matrix/power-levels';
-import { serverAllowedByAcl } from '../../matrix/server-acl';
 import { stateKey } from '../../matrix/state-map';
 import type { JsonObject, Pdu, RoomEvent } from '../../matrix/types';
+import { assertAllowedByAcl } from './federation-serve';
 import type { RoomModel } from './model';
 
 export type RemoteMembership = 'join' | 'leave' | 'knock';
@@ -24,7 +24,7 @@ export async function membershipTemplate(
   authorisingUser?: string,
 ): Promise<{ event: JsonObject; room_version: string }> {
   if (serverNameOf(userId) !== origin) throw new MatrixError(403, ErrCode.FORBIDDEN, 'The user does not belong to the requesting server');
-  if (!serverAllowedByAcl(model.content('m.room.server_acl'), origin)) throw new MatrixError(403, ErrCode.FORBIDDEN, 'Server is banned by the room ACL');
+  assertAllowedByAcl(model, origin);
   // make_join and make_knock must name the versions the joining server supports (v1 is implied).
   if (membership !== 'leave' && !(supportedVersions ?? ['1']).includes(model.version.id)) {
     throw new MatrixError(400, ErrCode.INCOMPATIBLE_ROOM_VERSION, `Your server does not support room version ${model.version.id}`, { room_version: model.version.id });

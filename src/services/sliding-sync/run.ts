@@ -5,6 +5,7 @@ import type { UserScope } from '../account/scope';
 import type { SyncWaiters } from '../sync/waiters';
 import { RoomActivity } from './activity';
 import { ConnectionStore, type ConnectionView } from './connection';
+import { quietExtensions } from './extensions';
 import { DmRooms } from './lists';
 import type { SlidingSyncRequest } from './request';
 import { computeResponse, type ResponseBody, type SyncOutcome } from './sync';
@@ -18,8 +19,8 @@ export class SlidingSyncState {
   readonly connections: ConnectionStore;
   readonly activity = new RoomActivity();
   readonly dms = new DmRooms();
-  /** Per connection: the position of its last response and the request that produced it. */
-  readonly last = new Map<string, { c: number; key: string }>();
+  /** Per connection: its last response (pos and list counts) and the request that produced it. */
+  readonly last = new Map<string, LastResponse>();
   /** Per connection: ends the parked request, which a newer request of the connection replaces. */
   readonly interrupts = new Map<string, () => void>();
 
@@ -27,6 +28,20 @@ export class SlidingSyncState {
     this.connections = new ConnectionStore(storage);
   }
 }
+
+interface LastResponse {
+  c: number;
+  key: string;
+  pos: string;
+  lists: ResponseBody['lists'];
+  /**
+   * The response left the connection's state as it found it. Only then do its list counts hold at
+   * its pos: which rooms are listed depends on what the connection has sent (a room the user left).
+   */
+  settled: boolean;
+}
+
+type Heads = { e: number; m: number; t: number };
 
 /** What a request asks for, apart from where it starts: equal keys give equal responses from the same pos. */
 function requestKey(r: SlidingSyncRequest): string {
@@ -52,21 +67,37 @@ export async function runSlidingSync(s: UserScope, deviceId: string, request: Sl
   // same request and the client has taken every to-device message up to it.
   const last = state.last.get(connKey);
   const toDeviceTaken = !request.extensions.toDevice || (from !== undefined && (request.extensions.toDevice.since ?? 0) >= from.m);
-  let quiet: { e: number; m: number; t: number } | undefined = from && last?.c === from.c && last.key === key && toDeviceTaken ? from : undefined;
+  const resumed = from !== undefined && last?.c === from.c && last.pos === request.pos && last.key === key && toDeviceTaken ? last : undefined;
+  let quiet: Heads | undefined = resumed ? from : undefined;
+  // A response computed while waiting that had nothing new: still the answer if nothing moves.
+  let idle: SyncOutcome | undefined;
 
   for (;;) {
     // Replaced by a newer request of the connection: the client no longer reads this response.
     if (!state.connections.isCurrent(view)) return { pos: request.pos ?? '', lists: {}, rooms: {}, extensions: {} };
     const now = Date.now();
-    if (quiet && now < deadline && nothingNew(quiet, waiters)) {
-      await park(state, connKey, waiters, deadline - now);
-      continue;
+    if (quiet && nothingNew(quiet, waiters)) {
+      if (now < deadline) {
+        await park(state, connKey, waiters, deadline - now);
+        continue;
+      }
+      // Nothing moved: answer without reading the rooms again (what they would give is known).
+      if (idle) return finish(state, connKey, key, view, idle);
+      if (resumed?.settled) return quietResponse(s, deviceId, request, resumed);
     }
     const outcome = await computeResponse({ db: s.db, userId: s.userId, deviceId, request, from, view, waiters, activity: state.activity, dms: state.dms });
     waiters.learn({ e: outcome.to.e, m: outcome.to.m });
     if (outcome.news || !from || Date.now() >= deadline) return finish(state, connKey, key, view, outcome);
     quiet = outcome.to;
+    idle = outcome;
   }
+}
+
+/** The empty response to a request that resumes its connection's last response when nothing moved since. */
+async function quietResponse(s: UserScope, deviceId: string, request: SlidingSyncRequest, last: LastResponse): Promise<ResponseBody> {
+  const body: ResponseBody = { pos: last.pos, lists: last.lists, rooms: {}, extensions: await quietExtensions(s.db, s.userId, deviceId, request.extensions) };
+  if (request.txnId !== undefined) body.txn_id = request.txnId;
+  return body;
 }
 
 /** Waits for news for the user, the deadline, or a newer request of the same connection. */
@@ -83,6 +114,7 @@ function park(state: SlidingSyncState, connKey: string, waiters: SyncWaiters, ms
 
 function finish(state: SlidingSyncState, connKey: string, key: string, view: ConnectionView, outcome: SyncOutcome): ResponseBody {
   const c = state.connections.commit(view, outcome.changes);
-  if (state.connections.isCurrent(view)) state.last.set(connKey, { c, key });
-  return { pos: formatPos({ ...outcome.to, c }), ...outcome.body };
+  const pos = formatPos({ ...outcome.to, c });
+  if (state.connections.isCurrent(view)) state.last.set(connKey, { c, key, pos, lists: outcome.body.lists, settled: c === view.position });
+  return { pos, ...outcome.body };
 }

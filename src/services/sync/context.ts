@@ -12,6 +12,8 @@ export interface SyncContext {
   since?: SyncToken;
   upto: SyncToken;
   fullState: boolean;
+  /** Rooms carry `state_after` (state up to the timeline's end) instead of `state` (v1.16). */
+  useStateAfter?: boolean;
   waiters: SyncWaiters;
   /** Member events already sent to this device per room (lazy loading without redundancy). */
   lazySent: Map<string, Set<string>>;

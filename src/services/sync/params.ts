@@ -7,6 +7,8 @@ export interface SyncParams {
   since?: string;
   timeoutMs: number;
   fullState: boolean;
+  /** v1.16 (MSC4222): state up to the end of the timeline, in `state_after` instead of `state`. */
+  useStateAfter: boolean;
   setPresence: 'online' | 'offline' | 'unavailable';
   /** Inline filter JSON or a stored filter id. */
   filter?: { inline: Filter } | { id: string };
@@ -24,9 +26,11 @@ export function parseSyncParams(q: (name: string) => string | undefined): SyncPa
   }
   const fullState = q('full_state');
   if (fullState !== undefined && fullState !== 'true' && fullState !== 'false') throw new MatrixError(400, ErrCode.INVALID_PARAM, 'full_state must be true or false');
+  const useStateAfter = q('use_state_after');
+  if (useStateAfter !== undefined && useStateAfter !== 'true' && useStateAfter !== 'false') throw new MatrixError(400, ErrCode.INVALID_PARAM, 'use_state_after must be true or false');
   const setPresence = q('set_presence') ?? 'online';
   if (setPresence !== 'online' && setPresence !== 'offline' && setPresence !== 'unavailable') throw new MatrixError(400, ErrCode.INVALID_PARAM, 'Invalid set_presence');
-  const params: SyncParams = { since: q('since') || undefined, timeoutMs, fullState: fullState === 'true', setPresence };
+  const params: SyncParams = { since: q('since') || undefined, timeoutMs, fullState: fullState === 'true', useStateAfter: useStateAfter === 'true', setPresence };
   const filter = q('filter');
   if (filter !== undefined && filter !== '') {
     if (filter.trimStart().startsWith('{')) {

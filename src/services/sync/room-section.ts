@@ -20,9 +20,14 @@ const DEFAULT_TIMELINE_LIMIT = 10;
 /** Events of the room state used for invites and knocks (spec: "Stripped state"). */
 const STRIPPED_TYPES = new Set(['m.room.create', 'm.room.join_rules', 'm.room.name', 'm.room.avatar', 'm.room.canonical_alias', 'm.room.encryption', 'm.room.topic']);
 
-export interface JoinedRoom {
+/** One of the two, as the request's use_state_after asks. */
+interface StateSection {
+  state?: { events: JsonObject[] };
+  state_after?: { events: JsonObject[] };
+}
+
+export interface JoinedRoom extends StateSection {
   timeline: { events: JsonObject[]; limited: boolean; prev_batch?: string };
-  state: { events: JsonObject[] };
   account_data: { events: { type: string; content: JsonObject }[] };
   ephemeral: { events: { type: string; content: JsonObject }[] };
   summary?: JsonObject;
@@ -30,9 +35,8 @@ export interface JoinedRoom {
   unread_thread_notifications?: Record<string, { notification_count: number; highlight_count: number }>;
 }
 
-export interface LeftRoom {
+export interface LeftRoom extends StateSection {
   timeline: { events: JsonObject[]; limited: boolean; prev_batch?: string };
-  state: { events: JsonObject[] };
   account_data: { events: { type: string; content: JsonObject }[] };
 }
 
@@ -193,7 +197,7 @@ export async function roomSections(
     model ??= await loadModel(ctx, row.roomId, false);
     if (!model) continue;
     const body = await roomBody(ctx, model, tl, isFresh, stateFilter, true);
-    const room: JoinedRoom = { timeline: body.timeline, state: body.state, account_data: { events: extras.accountData }, ephemeral: { events: extras.ephemeral } };
+    const room: JoinedRoom = { timeline: body.timeline, ...body.stateSection, account_data: { events: extras.accountData }, ephemeral: { events: extras.ephemeral } };
     if (body.summary) room.summary = body.summary;
     if (extras.counts) Object.assign(room, extras.counts);
     out.join[row.roomId] = room;
@@ -261,7 +265,7 @@ async function leftRoom(
   const after = ctx.since?.e ?? 0;
   const tl = await recentVisible(ctx, model, row.streamPos, after, limit, timelineFilter);
   const body = await roomBody(ctx, model, tl, after === 0 || ctx.fullState, stateFilter, false);
-  return { timeline: body.timeline, state: body.state, account_data: { events: (await perRoomExtras(row.roomId, false)).accountData } };
+  return { timeline: body.timeline, ...body.stateSection, account_data: { events: (await perRoomExtras(row.roomId, false)).accountData } };
 }
 
 /**
@@ -272,7 +276,7 @@ async function leftRemoteInvite(ctx: SyncContext, row: MembershipRow): Promise<L
   const leave = (await getEvents(ctx.db, [row.eventId])).get(row.eventId);
   if (!leave) return undefined;
   const served = await serveEvents(ctx.db, roomVersion(DEFAULT_ROOM_VERSION), [leave], { userId: ctx.userId, deviceId: ctx.deviceId });
-  return { timeline: { events: served as unknown as JsonObject[], limited: false }, state: { events: [] }, account_data: { events: [] } };
+  return { timeline: { events: served as unknown as JsonObject[], limited: false }, ...stateSection(ctx, []), account_data: { events: [] } };
 }
 
 /** The newest visible events in (after, upto], oldest first. */
@@ -282,6 +286,8 @@ async function recentVisible(ctx: SyncContext, model: RoomModel, upto: number, a
   const chronological = window.slice(0, limit * 3).reverse();
   return filterTimeline(chronological, await visibleTo(ctx.db, model, ctx.userId, chronological), more, filter, limit, model.roomId, upto);
 }
+
+const stateSection = (ctx: SyncContext, events: JsonObject[]): StateSection => (ctx.useStateAfter ? { state_after: { events } } : { state: { events } });
 
 /**
  * Timeline, state and summary of a room section. State is the whole state at the start of the
@@ -298,7 +304,17 @@ async function roomBody(ctx: SyncContext, model: RoomModel, tl: RoomTimeline, wh
   const startGroup = () =>
     (start ??= stateGroupBefore(ctx.db, model.roomId, first ? first.streamPos! : tl.upto + 1).then((g) => g ?? first?.stateGroup ?? model.stateGroup));
   let stateIds: string[] = [];
-  if (whole) {
+  let lookupGroup = startGroup;
+  if (ctx.useStateAfter) {
+    // state_after (v1.16): the changes up to the timeline's end, its own state events included,
+    // since clients then take state from this list only. Unchanged unless the window held state.
+    let end: Promise<number | null> | undefined;
+    const endGroup = () => (end ??= stateGroupBefore(ctx.db, model.roomId, tl.upto + 1).then((g) => g ?? tl.events.at(-1)?.stateGroup ?? model.stateGroup));
+    lookupGroup = endGroup;
+    const stateInWindow = tl.hidden.length > 0 || tl.events.some((e) => typeof e.pdu.state_key === 'string');
+    if (whole) stateIds = await stateDelta(ctx, undefined, await endGroup(), new Set());
+    else if (tl.limited || stateInWindow) stateIds = await stateDelta(ctx, await stateGroupBefore(ctx.db, model.roomId, ctx.since!.e + 1), await endGroup(), new Set());
+  } else if (whole) {
     stateIds = await stateDelta(ctx, undefined, await startGroup(), timelineIds);
   } else if (tl.limited) {
     const fromGroup = await stateGroupBefore(ctx.db, model.roomId, ctx.since!.e + 1);
@@ -306,23 +322,23 @@ async function roomBody(ctx: SyncContext, model: RoomModel, tl: RoomTimeline, wh
   }
   const found = [...(await getEvents(ctx.db, stateIds)).values()];
   // Membership changes the client would not see otherwise: of the gap, or kept out of the timeline.
-  const changes = new Set([...(whole ? [] : found), ...tl.hidden].filter(isMember).map((e) => e.eventId));
-  let stateEvents = withHiddenState(found, tl).filter((e) => matchesFilter(stateFilter, { ...e.pdu, room_id: model.roomId }));
+  const changes = new Set([...(whole ? [] : found), ...(ctx.useStateAfter ? [] : tl.hidden)].filter(isMember).map((e) => e.eventId));
+  let stateEvents = (ctx.useStateAfter ? found : withHiddenState(found, tl)).filter((e) => matchesFilter(stateFilter, { ...e.pdu, room_id: model.roomId }));
 
   // The summary comes with a room new to the client and whenever the membership changed.
   const memberChange = tl.events.some(isMember) || stateEvents.some(isMember);
   const heroes = withSummary && (whole || memberChange) ? await heroesOf(ctx.db, model.roomId, ctx.userId) : undefined;
   if (stateFilter?.lazy_load_members) {
-    stateEvents = await lazyMembers(ctx, model, stateEvents, { whole, changes, timeline: tl.events, heroes: heroes ?? [], startGroup, filter: stateFilter });
+    stateEvents = await lazyMembers(ctx, model, stateEvents, { whole, changes, timeline: tl.events, heroes: heroes ?? [], startGroup: lookupGroup, filter: stateFilter });
   }
 
   const viewer = { userId: ctx.userId, deviceId: ctx.deviceId };
   const shape: EventShape = { format: ctx.filter.event_format, fields: ctx.filter.event_fields };
   const servedTimeline = await serveEvents(ctx.db, model.version, tl.events, viewer, { bundle: true });
   const servedState = await serveEvents(ctx.db, model.version, stateEvents, viewer);
-  const body: { timeline: LeftRoom['timeline']; state: LeftRoom['state']; summary?: JsonObject } = {
+  const body: { timeline: LeftRoom['timeline']; stateSection: StateSection; summary?: JsonObject } = {
     timeline: { events: shapeEvents(servedTimeline, tl.events, model.version, shape), limited: tl.limited },
-    state: { events: shapeEvents(servedState, stateEvents, model.version, shape) },
+    stateSection: stateSection(ctx, shapeEvents(servedState, stateEvents, model.version, shape)),
   };
   if (first) body.timeline.prev_batch = positionToken(first.streamPos! - 1);
   if (heroes) body.summary = await summaryOf(ctx.db, model.roomId, heroes);

@@ -26,6 +26,20 @@ function nothingNew(since: SyncToken, waiters: SyncWaiters, now: number): boolea
   return latest !== undefined && now - waiters.checkedAt < RECHECK_MS && since.e >= latest.e && since.m >= latest.m && since.t >= waiters.typingSerial;
 }
 
+/**
+ * The answer when nothing changed. The device's key counts still come with it: v1.17 makes
+ * device_one_time_keys_count optional only when the device has no unclaimed one-time keys.
+ */
+async function quietResponse(s: UserScope, deviceId: string, since: SyncToken): Promise<SyncResponse> {
+  const response: SyncResponse = { next_batch: formatSyncToken(since) };
+  if (syncExtensions.keyCounts) {
+    const counts = await syncExtensions.keyCounts({ db: s.db, userId: s.userId, deviceId });
+    response.device_one_time_keys_count = counts.otk;
+    response.device_unused_fallback_key_types = counts.fallback;
+  }
+  return response;
+}
+
 export async function runSync(s: UserScope, deviceId: string, params: SyncParams, waiters: SyncWaiters, lazySent: Map<string, Set<string>>): Promise<SyncResponse> {
   const filter = await resolveFilter(s, params);
   let since = params.since !== undefined ? parseSyncToken(params.since) : undefined;
@@ -33,11 +47,11 @@ export async function runSync(s: UserScope, deviceId: string, params: SyncParams
   for (;;) {
     const now = Date.now();
     if (since && !params.fullState && nothingNew(since, waiters, now)) {
-      if (now >= deadline) return { next_batch: formatSyncToken(since) };
+      if (now >= deadline) return quietResponse(s, deviceId, since);
       await waiters.park(deadline - now);
       continue;
     }
-    const outcome = await computeSync({ db: s.db, userId: s.userId, deviceId, filter, since, fullState: params.fullState, waiters, lazySent }, waiters.typingSerial, syncExtensions);
+    const outcome = await computeSync({ db: s.db, userId: s.userId, deviceId, filter, since, fullState: params.fullState, useStateAfter: params.useStateAfter, waiters, lazySent }, waiters.typingSerial, syncExtensions);
     waiters.learn(outcome.heads);
     if (outcome.news || !since || params.fullState || Date.now() >= deadline) return outcome.response;
     // Nothing for this user up to the heads: wait from there.

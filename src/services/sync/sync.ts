@@ -29,7 +29,7 @@ export interface SyncResponse {
 /** Optional parts contributed by other modules (end-to-end encryption, notification counts). */
 export interface SyncExtensions {
   deviceLists?(ctx: SyncContext): Promise<{ changed: string[]; left: string[] }>;
-  keyCounts?(ctx: SyncContext): Promise<{ otk: Record<string, number>; fallback: string[] }>;
+  keyCounts?(ctx: Pick<SyncContext, 'db' | 'userId' | 'deviceId'>): Promise<{ otk: Record<string, number>; fallback: string[] }>;
 }
 
 export interface SyncOutcome {
@@ -140,7 +140,7 @@ export async function computeSync(base: Omit<SyncContext, 'upto'>, typingSerial:
     !since ||
     base.fullState ||
     rows.some((r) => r.streamPos > since.e) ||
-    Object.values(rooms.join).some((r) => [...r.timeline.events, ...r.state.events].some((e) => e.type === 'm.room.member'));
+    Object.values(rooms.join).some((r) => [...r.timeline.events, ...(r.state ?? r.state_after)!.events].some((e) => e.type === 'm.room.member'));
   if (ext.deviceLists && (miscMoved || membershipMoved)) {
     const lists = await ext.deviceLists(ctx);
     if (lists.changed.length || lists.left.length) {

@@ -1,7 +1,7 @@
 // Simplified sliding sync connections (MSC4186 "Connections"): advertisement, authentication,
 // request validation, pos handling (M_UNKNOWN_POS), retries, conn_id, and pos surviving the
 // eviction of the user's object.
-import { abortAllDurableObjects } from 'cloudflare:test';
+import { abortAllDurableObjects, env, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { call, login, registerUser } from '../helpers/client';
 import { sendOk } from '../helpers/rooms';
@@ -162,5 +162,26 @@ describe('pos', () => {
     const next = await ss(bob, body, { pos: quiet.pos });
     expect(timelineIds(next.rooms[roomId])).toEqual([id]);
     expect(next.rooms[roomId].initial).toBeUndefined();
+  });
+
+  it('gives M_UNKNOWN_POS for the pos of a connection unused for over a week, and forgets it', async () => {
+    const user = await registerUser();
+    const first = await ss(user, { conn_id: 'old' });
+    const kept = await ss(user, { conn_id: 'kept' });
+    // Age the stored connection as a week of disuse would (the object's clock cannot be moved).
+    const stub = env.USER.get(env.USER.idFromName(user.userId));
+    await runInDurableObject(stub, (_instance, state) => {
+      state.storage.sql.exec("update sliding_sync_connections set last_used = ? where conn_id = 'old'", Date.now() - 8 * 24 * 3600_000);
+    });
+    await abortAllDurableObjects();
+    for (let i = 0; i < 2; i++) {
+      const r = await ssRaw(user, { conn_id: 'old' }, { pos: first.pos });
+      expect(r.status).toBe(400);
+      expect(r.body.errcode).toBe('M_UNKNOWN_POS');
+    }
+    // The client starts the connection afresh; other connections are untouched.
+    const fresh = await ss(user, { conn_id: 'old' });
+    await ss(user, { conn_id: 'old' }, { pos: fresh.pos });
+    await ss(user, { conn_id: 'kept' }, { pos: kept.pos });
   });
 });

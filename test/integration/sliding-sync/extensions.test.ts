@@ -136,6 +136,29 @@ describe('receipts', () => {
   });
 });
 
+describe('extension scoping', () => {
+  it('covers the rooms of the lists named in `lists` and the subscriptions named in `rooms`, "*" for all', async () => {
+    const [alice, bob] = await users(2);
+    const [a, b, c] = [await roomWith(alice, [bob]), await roomWith(alice, [bob]), await roomWith(alice, [bob])];
+    // Each room gets a message and alice's receipt on it; by recency the rooms are c, b, a.
+    for (const roomId of [a, b, c]) expect((await receipt(alice, roomId, await sendOk(alice, roomId))).status).toBe(200);
+    const lists = { top: { ranges: [[0, 0]], timeline_limit: 1, required_state: [] }, next: { ranges: [[1, 1]], timeline_limit: 1, required_state: [] } };
+    const scope = (s: Record<string, unknown>, subscribed = true) => ({
+      lists,
+      ...(subscribed ? { room_subscriptions: { [a]: { timeline_limit: 1 } } } : {}),
+      extensions: { receipts: { enabled: true, ...s } },
+    });
+    const covered = async (s: Record<string, unknown>, subscribed = true) => Object.keys((await ss(bob, scope(s, subscribed))).extensions.receipts!.rooms).sort();
+    expect(await covered({ lists: ['next'], rooms: [a] })).toEqual([a, b].sort());
+    expect(await covered({ lists: ['*'], rooms: [] })).toEqual([b, c].sort());
+    expect(await covered({ lists: [], rooms: ['*'] })).toEqual([a, b, c].sort());
+    // Defaults are "*" for both.
+    expect(await covered({})).toEqual([a, b, c].sort());
+    // An unknown list, or a room neither listed nor subscribed, covers nothing.
+    expect(await covered({ lists: ['nope'], rooms: [a] }, false)).toEqual([]);
+  });
+});
+
 describe('typing', () => {
   it('sends who is typing when it changes, in scoped rooms only', async () => {
     const [alice, bob] = await users(2);

@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { call, type TestUser } from '../helpers/client';
 import { sendOk } from '../helpers/rooms';
-import { putAccountData, roomWith, sleep, typing, users } from '../sync/helpers';
+import { makeDevice, upload } from '../e2ee/helpers';
+import { putAccountData, receipt, roomWith, sleep, typing, users } from '../sync/helpers';
 import { listBody, ss, type SsBody, timelineIds } from './helpers';
 
 /** Wake-ups must reach a parked request within this long after the change is acknowledged. */
@@ -55,6 +56,21 @@ describe('long-poll', () => {
     expect(d.afterAct).toBeLessThan(WAKE_MS);
   });
 
+  it("returns for a receipt, and for a room mate's new device, when receipts and e2ee are on", async () => {
+    const [alice, bob] = await users(2);
+    const roomId = await roomWith(alice, [bob]);
+    const msg = await sendOk(alice, roomId);
+    const body = listBody({ ranges: [[0, 9]] }, { extensions: { receipts: { enabled: true }, e2ee: { enabled: true } } });
+    const first = await ss(bob, body);
+    const r = await parkThen(bob, body, first.pos, () => receipt(alice, roomId, msg));
+    expect(Object.keys(r.body.extensions.receipts!.rooms)).toEqual([roomId]);
+    expect(r.body.rooms).toEqual({});
+    expect(r.afterAct).toBeLessThan(WAKE_MS);
+    const d = await parkThen(bob, body, r.body.pos, async () => upload(alice, { device_keys: (await makeDevice(alice)).keys }));
+    expect(d.body.extensions.e2ee!.device_lists).toEqual({ changed: [alice.userId], left: [] });
+    expect(d.afterAct).toBeLessThan(WAKE_MS);
+  });
+
   it('returns empty at the timeout, with the list counts and a pos that still works', async () => {
     const [alice, bob] = await users(2);
     const roomId = await roomWith(alice, [bob]);
@@ -71,6 +87,20 @@ describe('long-poll', () => {
     expect(b.lists).toEqual({ all: { count: 1 } });
     const id = await sendOk(alice, roomId);
     expect(timelineIds((await ss(bob, body, { pos: b.pos })).rooms[roomId])).toEqual([id]);
+  });
+
+  it('answers a repeated idle request as a computed one would: same pos, list counts, empty extensions', async () => {
+    const [alice, bob] = await users(2);
+    await roomWith(alice, [bob]);
+    const exts = { e2ee: { enabled: true }, account_data: { enabled: true }, receipts: { enabled: true }, typing: { enabled: true } };
+    const first = await ss(bob, listBody({ ranges: [[0, 9]] }, { extensions: { ...exts, to_device: { enabled: true } } }));
+    const body = listBody({ ranges: [[0, 9]] }, { extensions: { ...exts, to_device: { enabled: true, since: first.extensions.to_device!.next_batch } } });
+    const computed = await ss(bob, body, { pos: first.pos });
+    expect(computed.rooms).toEqual({});
+    // Nothing moved since: the answer comes from what the object knows, and must be the same.
+    for (let i = 0; i < 2; i++) expect(await ss(bob, body, { pos: computed.pos })).toEqual(computed);
+    expect(computed.lists).toEqual({ all: { count: 1 } });
+    expect(computed.extensions.e2ee!.device_lists).toEqual({ changed: [], left: [] });
   });
 
   it('answers at once when the request asks for more than the last one, whatever the timeout', async () => {

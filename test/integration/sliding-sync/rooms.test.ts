@@ -3,7 +3,7 @@
 // state, invites, kicks, and unread counts.
 import { describe, expect, it } from 'vitest';
 import { registerUser } from '../helpers/client';
-import { createRoom, join, member, messages, putState, sendOk, sendWithTxn, setDisplayName } from '../helpers/rooms';
+import { createRoom, join, knock, member, messages, putState, sendOk, sendWithTxn, setDisplayName } from '../helpers/rooms';
 import { invite, receipt, roomWith, users } from '../sync/helpers';
 import { ELEMENT_X_REQUIRED_STATE, listBody, memberKeys, ss, stateOf, timelineIds } from './helpers';
 
@@ -234,6 +234,32 @@ describe('memberships', () => {
     expect(joined.invite_state).toBeUndefined();
     expect(joined.name).toBe('Secret');
     expect(joined.timeline!.at(-1)!.state_key).toBe(bob.userId);
+  });
+
+  it('shows a knock with the stripped state of the room, then the invite once the knock is accepted', async () => {
+    const [alice, bob] = await users(2);
+    const roomId = await createRoom(alice, { name: 'Door', initial_state: [{ type: 'm.room.join_rules', state_key: '', content: { join_rule: 'knock' } }] });
+    expect((await knock(bob, roomId)).status).toBe(200);
+    const body = listBody({ ranges: [[0, 9]], timeline_limit: 5, required_state: [['m.room.name', '']] });
+    const first = await ss(bob, body);
+    const knocked = first.rooms[roomId];
+    expect(knocked.initial).toBe(true);
+    expect(knocked.membership).toBe('knock');
+    // Stripped state only (as Synapse, under invite_state): no timeline, no required_state.
+    expect(knocked.timeline).toBeUndefined();
+    expect(knocked.required_state).toBeUndefined();
+    const find = (r: typeof knocked, type: string, key = '') => r.invite_state!.find((e) => e.type === type && e.state_key === key);
+    expect(find(knocked, 'm.room.join_rules')!.content.join_rule).toBe('knock');
+    expect(find(knocked, 'm.room.name')!.content.name).toBe('Door');
+    expect(find(knocked, 'm.room.member', bob.userId)!.content.membership).toBe('knock');
+    expect(knocked.bump_stamp).toBeGreaterThan(0);
+
+    await invite(alice, roomId, bob);
+    const next = await ss(bob, body, { pos: first.pos });
+    const invited = next.rooms[roomId];
+    expect(invited.membership).toBe('invite');
+    expect(find(invited, 'm.room.member', bob.userId)!.content.membership).toBe('invite');
+    expect(invited.bump_stamp).toBeGreaterThan(knocked.bump_stamp!);
   });
 
   it('shows a kick with the leave in required_state, and nothing after it', async () => {

@@ -8,6 +8,7 @@ import { createRoom, createRoomRaw, enc, getState, member, putState, roomPath } 
 import { expectSpec } from '../helpers/spec';
 import { fakeServer, interceptFederation } from '../federation/fake-server';
 import { sync } from '../sync/helpers';
+import { listBody, ss } from '../sliding-sync/helpers';
 import { getAccountData, putAccountData } from './helpers';
 
 interceptFederation();
@@ -86,6 +87,23 @@ describe('invite blocking', () => {
     // The invite can still be rejected while blocked.
     await block(bob);
     expect((await call('POST', roomPath(roomId, '/leave'), { token: bob.token, body: {} })).status).toBe(200);
+  });
+
+  // Skipped until sliding sync (src/services/sliding-sync/lists.ts, another engineer's) leaves
+  // invites out of its room list while invitesBlocked() holds; the spec names every client
+  // synchronisation endpoint. Unskip once it does.
+  it.skip('pending invites are not served by sliding sync while blocked either', async () => {
+    const alice = await registerUser();
+    const bob = await registerUser();
+    const roomId = await createRoom(alice, { invite: [bob.userId] });
+    const list = listBody({ ranges: [[0, 20]] });
+    expect((await ss(bob, list)).rooms[roomId]?.invite_state).toBeDefined();
+    await block(bob);
+    const hidden = await ss(bob, list);
+    expect(hidden.rooms[roomId]).toBeUndefined();
+    expect(hidden.lists.all.count).toBe(0);
+    await block(bob, {});
+    expect((await ss(bob, list)).rooms[roomId]?.invite_state).toBeDefined();
   });
 
   it('refuses invites from other servers (PUT /_matrix/federation/v2/invite)', async () => {

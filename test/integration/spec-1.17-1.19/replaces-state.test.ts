@@ -4,7 +4,7 @@
 // nothing has none; a message event never has one.
 import { describe, expect, it } from 'vitest';
 import { call, registerUser } from '../helpers/client';
-import { context, createRoom, expectEventSpec, getEvent, messages, putState, roomState, sendOk, statePath, type Ev } from '../helpers/rooms';
+import { context, createRoom, expectEventSpec, getEvent, getState, members, messages, putState, roomState, sendOk, statePath, type Ev } from '../helpers/rooms';
 import { expectSpec } from '../helpers/spec';
 import { ss } from '../sliding-sync/helpers';
 import { sync } from '../sync/helpers';
@@ -46,6 +46,20 @@ describe('unsigned.replaces_state', () => {
     // match): the event is checked against its own event schema instead.
     expectEventSpec(one.body);
     expectReplaces(one.body, first);
+  });
+
+  it('on /members, for a member event that replaced the join', async () => {
+    const alice = await registerUser();
+    const roomId = await createRoom(alice);
+    const join = (await getState(alice, roomId, 'm.room.member', alice.userId)).body;
+    const before = (await roomState(alice, roomId)).body.find((e) => e.type === 'm.room.member' && e.state_key === alice.userId)!;
+    const renamed = (await putState(alice, roomId, 'm.room.member', { ...join, displayname: 'Renamed' }, alice.userId)).body.event_id as string;
+    const r = await members(alice, roomId);
+    expect(r.status).toBe(200);
+    expectSpec('GET /_matrix/client/v3/rooms/{roomId}/members', 200, r.body);
+    const mine = r.body.chunk.find((e) => e.state_key === alice.userId);
+    expect(mine?.event_id).toBe(renamed);
+    expectReplaces(mine, before.event_id, join);
   });
 
   it('on /messages and /context', async () => {
