@@ -19,7 +19,7 @@ import * as loginTokens from '../src/services/login-token/tokens';
 import { SessionCache, type UserScope } from '../src/services/account/scope';
 import { BucketMap } from '../src/services/rate-limit/bucket';
 import { SyncWaiters } from '../src/services/sync/waiters';
-import type { News } from '../src/services/sync/wake';
+import { keysClaimed, type News } from '../src/services/sync/wake';
 import type { SyncParams } from '../src/services/sync/params';
 import { runSync } from '../src/services/sync/run';
 import { PresenceTracker } from '../src/services/sync/presence';
@@ -40,13 +40,19 @@ export class UserDO extends DurableObject<Env> {
   #touched = new Map<string, number>();
   #loginBuckets = new BucketMap();
   readonly #waiters = new SyncWaiters();
+  /**
+   * Database uses (connections taken from the pool: one per query, or per transaction) since the
+   * object started. Read by tests, which assert that a sync with nothing new makes none.
+   */
+  dbUses = 0;
 
   #for(userId: string): UserScope {
     if (this.#scope) {
       if (this.#scope.userId !== userId) throw new Error(`UserDO for ${this.#scope.userId} asked about ${userId}`);
       return this.#scope;
     }
-    const { db } = pooledDb(this.env);
+    const { db, pool } = pooledDb(this.env);
+    pool.on('acquire', () => void this.dbUses++);
     this.#scope = {
       db,
       env: this.env,
@@ -142,6 +148,7 @@ export class UserDO extends DurableObject<Env> {
     return this.#call(userId, (s) => devices.renameDevice(s, deviceId, displayName), true);
   }
   deleteDevices(userId: string, deviceIds: string[]) {
+    this.#waiters.keyCounts.forget(deviceIds);
     return this.#call(userId, (s) => sessions.deleteDevices(s, deviceIds), true);
   }
 
@@ -215,14 +222,34 @@ export class UserDO extends DurableObject<Env> {
   // devices and messages into their inbox all pass here, one at a time.
 
   uploadKeys(userId: string, deviceId: string, input: e2ee.keys.UploadInput) {
-    return this.#call(userId, (s) => e2ee.keys.uploadKeys(s, deviceId, input), true);
+    return this.#call(userId, async (s) => {
+      try {
+        return await e2ee.keys.uploadKeys(s, deviceId, input);
+      } finally {
+        this.#waiters.keyCounts.forget([deviceId]);
+      }
+    }, true);
   }
   queryKeys(userId: string, query: [string, string[]][]) {
     return this.#call(userId, (s) => e2ee.keys.queryKeys(s.db, userId, new Map(query)));
   }
   /** Claims keys of local users' devices for this user (invariant 5: each one-time key at most once). */
   claimKeys(userId: string, wanted: { userId: string; deviceId: string; algorithm: string }[]) {
-    return this.#call(userId, (s) => e2ee.keys.claimKeys(s.db, wanted));
+    return this.#call(userId, async (s) => {
+      const claimed = await e2ee.keys.claimKeys(s.db, wanted);
+      // Every device a key (one-time or fallback) was handed out for has new counts.
+      const byUser = new Map(Object.entries(claimed).map(([owner, byDevice]) => [owner, Object.keys(byDevice)]));
+      const own = byUser.get(userId);
+      if (own) this.#waiters.keyCounts.forget(own);
+      byUser.delete(userId);
+      await keysClaimed(this.env, byUser);
+      return claimed;
+    });
+  }
+  /** Another user's object claimed keys of these devices (see src/services/sync/key-counts.ts). */
+  keyCountsChanged(userId: string, deviceIds: string[]): void {
+    this.#for(userId);
+    this.#waiters.keyCounts.forget(deviceIds);
   }
   keyChanges(userId: string, from: e2ee.deviceLists.StreamPoint, to: e2ee.deviceLists.StreamPoint) {
     return this.#call(userId, (s) => e2ee.keys.keyChanges(s.db, userId, from, to));
@@ -268,6 +295,7 @@ export class UserDO extends DurableObject<Env> {
   }
 
   putDehydratedDevice(userId: string, body: Record<string, unknown>) {
+    this.#waiters.keyCounts.forget();
     return this.#call(userId, (s) => e2ee.dehydrated.putDehydratedDevice(s, body), true);
   }
   getDehydratedDevice(userId: string) {

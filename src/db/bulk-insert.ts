@@ -1,4 +1,5 @@
-// Many-row INSERTs on hot paths as one statement with one array parameter per column (unnest).
+// Many-row INSERTs on hot paths as one statement with one array parameter per column (unnest),
+// and independent writes combined into one statement.
 // Drizzle's insert builder spends CPU on every parameter (rows × columns): on the send path, where a
 // group commit writes events, edges and one push action per member and event, it was most of the
 // RoomDO's CPU. Here the statement text depends only on the columns, and each column is one parameter.
@@ -11,7 +12,13 @@ import type { Db } from './client';
  * would be null in them, not its default). `tail` follows the SELECT, e.g. `on conflict do nothing`.
  */
 export async function bulkInsert<T extends PgTable>(db: Pick<Db, 'execute'>, table: T, rows: T['$inferInsert'][], tail?: SQL): Promise<void> {
-  if (rows.length === 0) return;
+  const statement = bulkInsertSql(table, rows, tail);
+  if (statement) await db.execute(statement);
+}
+
+/** The statement of `bulkInsert`, to combine with others (undefined when there is no row). */
+export function bulkInsertSql<T extends PgTable>(table: T, rows: T['$inferInsert'][], tail?: SQL): SQL | undefined {
+  if (rows.length === 0) return undefined;
   const columns = Object.entries(getTableColumns(table)).filter(([key]) => key in (rows[0] as object));
   const names = sql.join(columns.map(([, c]) => sql.identifier(c.name)), sql`, `);
   const arrays = sql.join(
@@ -28,5 +35,19 @@ export async function bulkInsert<T extends PgTable>(db: Pick<Db, 'execute'>, tab
   );
   const casts = sql.join(columns.map(([, c], i) => sql.raw(c.getSQLType() === 'jsonb' ? `c${i}::jsonb` : `c${i}`)), sql`, `);
   const aliases = sql.raw(columns.map((_, i) => `c${i}`).join(', '));
-  await db.execute(sql`insert into ${sql.identifier(getTableName(table))} (${names}) select ${casts} from unnest(${arrays}) as x(${aliases}) ${tail ?? sql``}`);
+  return sql`insert into ${sql.identifier(getTableName(table))} (${names}) select ${casts} from unnest(${arrays}) as x(${aliases}) ${tail ?? sql``}`;
+}
+
+/**
+ * Independent writes as one statement of data-modifying CTEs: one round trip instead of one each.
+ * They all see the same snapshot, so none may depend on another's effect or touch its rows.
+ */
+export async function executeTogether(db: Pick<Db, 'execute'>, statements: (SQL | undefined)[]): Promise<void> {
+  const parts = statements.filter((s): s is SQL => s !== undefined);
+  if (parts.length === 0) return;
+  if (parts.length === 1) {
+    await db.execute(parts[0]);
+    return;
+  }
+  await db.execute(sql`with ${sql.join(parts.map((p, i) => sql`${sql.raw(`w${i}`)} as (${p})`), sql`, `)} select 1`);
 }

@@ -1,5 +1,5 @@
 // Queries over push rules, pushers and push actions (src/db/schema/push.ts).
-import { and, eq, inArray, ne, sql } from 'drizzle-orm';
+import { and, eq, inArray, ne, sql, type SQL } from 'drizzle-orm';
 import { bulkInsert } from '../bulk-insert';
 import type { Db } from '../client';
 import { accountData, eventPushActions, pushRuleChanges, pushRules, pushers, receipts } from '../schema';
@@ -154,7 +154,7 @@ export interface RoomUnreadCounts {
   unread_thread_notifications?: Record<string, NotificationCounts>;
 }
 
-interface CountRow {
+export interface CountRow {
   room_id: string;
   thread_id: string | null;
   n: string | number;
@@ -260,4 +260,33 @@ export async function notificationsPage(db: Db, userId: string, opts: { before?:
     ts: Number(row.ts),
     read: row.read,
   }));
+}
+
+/**
+ * The rows unreadCountsForRooms counts from, for the rooms `roomIds` (an SQL list expression):
+ * room_id, thread_id, n, h. For statements that read them along with other things (sync's snapshot).
+ */
+export function unreadCountRowsSql(userId: string, roomIds: SQL): SQL {
+  return sql`
+    with read as (
+      select room_id, thread_id, max(event_pos) as pos from ${receipts}
+      where user_id = ${userId} and room_id in (${roomIds}) and receipt_type in ('m.read', 'm.read.private')
+      group by room_id, thread_id
+    )
+    select epa.room_id, epa.thread_id, count(*) filter (where epa.notify) as n, count(*) filter (where epa.highlight) as h
+    from ${eventPushActions} epa
+    left join read u on u.room_id = epa.room_id and u.thread_id = ''
+    left join read t on t.room_id = epa.room_id and t.thread_id = coalesce(epa.thread_id, 'main')
+    where epa.user_id = ${userId} and epa.room_id in (${roomIds})
+      and epa.stream_pos > greatest(coalesce(u.pos, 0), coalesce(t.pos, 0))
+    group by epa.room_id, epa.thread_id`;
+}
+
+/** Rows of unreadCountRowsSql shaped per room, as unreadCountsForRooms returns them. */
+export function shapeUnreadCounts(rows: CountRow[], roomIds: string[], threaded: boolean): Map<string, RoomUnreadCounts> {
+  const out = new Map<string, RoomUnreadCounts>(roomIds.map((id) => [id, shapeCounts([], threaded)]));
+  const byRoom = new Map<string, CountRow[]>();
+  for (const row of rows) byRoom.set(row.room_id, [...(byRoom.get(row.room_id) ?? []), row]);
+  for (const [roomId, list] of byRoom) if (out.has(roomId)) out.set(roomId, shapeCounts(list, threaded));
+  return out;
 }

@@ -2,7 +2,7 @@
 // transaction per batch of events (invariant 7), with stream positions taken in commit order.
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db, PooledDb } from '../client';
-import { bulkInsert } from '../bulk-insert';
+import { bulkInsertSql, executeTogether } from '../bulk-insert';
 import {
   eventEdges,
   eventTxns,
@@ -16,7 +16,7 @@ import {
   stateGroups,
 } from '../schema';
 import type { Pdu, RoomEvent } from '../../matrix/types';
-import { indexEventsForSearch } from './search';
+import { searchIndexStatements } from './search';
 
 export type RoomRow = typeof rooms.$inferSelect;
 
@@ -275,58 +275,14 @@ export async function persistEvents(db: PooledDb, input: PersistInput): Promise<
     const edges = batch.flatMap(({ event }) =>
       (event.pdu.prev_events as unknown[]).map((p) => ({ eventId: event.eventId, prevEventId: Array.isArray(p) ? (p[0] as string) : (p as string), roomId })),
     );
-    await bulkInsert(tx, eventEdges, edges, sql`on conflict do nothing`);
-
     const lastByKey = new Map<string, { type: string; stateKey: string; eventId: string }>();
     for (const { event } of batch) {
       const { pdu } = event;
       if (typeof pdu.state_key === 'string') lastByKey.set(`${pdu.type}\u0000${pdu.state_key}`, { type: pdu.type, stateKey: pdu.state_key, eventId: event.eventId });
     }
-    if (lastByKey.size) {
-      await tx
-        .insert(roomState)
-        .values([...lastByKey.values()].map((v) => ({ roomId, ...v })))
-        .onConflictDoUpdate({ target: [roomState.roomId, roomState.type, roomState.stateKey], set: { eventId: sql`excluded.event_id` } });
-    }
-
-    await tx.delete(forwardExtremities).where(eq(forwardExtremities.roomId, roomId));
-    await tx.insert(forwardExtremities).values(input.extremities.map((eventId) => ({ roomId, eventId })));
-
     const txns = batch.filter((b) => b.txn).map((b) => ({ ...b.txn!, eventId: b.event.eventId, createdTs: Date.now() }));
-    await bulkInsert(tx, eventTxns, txns);
     const reds = batch.filter((b) => b.redacts).map((b) => ({ eventId: b.event.eventId, redacts: b.redacts!, roomId }));
-    if (reds.length) {
-      await tx.insert(redactions).values(reds).onConflictDoNothing();
-      // Only an event of this room can be redacted from it.
-      for (const r of reds) await tx.update(events).set({ redactedBy: r.eventId }).where(and(eq(events.eventId, r.redacts), eq(events.roomId, roomId), sql`${events.redactedBy} is null`));
-    }
     const redactedInBatch = new Map(reds.map((r) => [r.redacts, r.eventId]));
-
-    // Derived rows for full-text search (search.ts), in the same transaction as the events.
-    await indexEventsForSearch(tx, roomId, batch);
-    await tx.update(rooms).set({ currentStateGroup: group, currentChainLength: chain }).where(eq(rooms.roomId, roomId));
-
-    // The events and the rows that will carry their positions, written first without them.
-    await bulkInsert(
-      tx,
-      events,
-      batch.map((b, i) => ({
-        eventId: b.event.eventId,
-        roomId,
-        streamPos: null,
-        depth: b.event.pdu.depth,
-        type: b.event.pdu.type,
-        stateKey: b.event.pdu.state_key ?? null,
-        sender: b.event.pdu.sender,
-        originServerTs: b.event.pdu.origin_server_ts,
-        json: JSON.stringify(b.event.pdu),
-        stateGroup: eventGroups[i],
-        relatesTo: b.relatesTo ?? null,
-        relType: b.relType ?? null,
-        replacesState: b.replacesState ?? null,
-        redactedBy: redactedInBatch.get(b.event.eventId) ?? null,
-      })),
-    );
     const lastMember = new Map<string, typeof roomMemberships.$inferInsert>();
     for (const b of batch) {
       const { pdu } = b.event;
@@ -343,14 +299,59 @@ export async function persistEvents(db: PooledDb, input: PersistInput): Promise<
         });
       }
     }
-    if (lastMember.size) {
-      await tx
-        .insert(roomMemberships)
-        .values([...lastMember.values()])
-        .onConflictDoUpdate({
-          target: [roomMemberships.roomId, roomMemberships.userId],
-          set: { membership: sql`excluded.membership`, eventId: sql`excluded.event_id`, sender: sql`excluded.sender`, streamPos: sql`excluded.stream_pos`, forgotten: false },
-        });
+
+    // Every write of the batch that does not depend on another, in one round trip. The events and
+    // the rows that will carry their positions are written without them (assignStreamPositions).
+    await executeTogether(tx, [
+      bulkInsertSql(eventEdges, edges, sql`on conflict do nothing`),
+      lastByKey.size
+        ? tx
+            .insert(roomState)
+            .values([...lastByKey.values()].map((v) => ({ roomId, ...v })))
+            .onConflictDoUpdate({ target: [roomState.roomId, roomState.type, roomState.stateKey], set: { eventId: sql`excluded.event_id` } })
+            .getSQL()
+        : undefined,
+      sql`delete from forward_extremities where room_id = ${roomId} and event_id <> all(${sql.param(input.extremities)}::text[])`,
+      bulkInsertSql(forwardExtremities, input.extremities.map((eventId) => ({ roomId, eventId })), sql`on conflict do nothing`),
+      bulkInsertSql(eventTxns, txns),
+      bulkInsertSql(redactions, reds, sql`on conflict do nothing`),
+      // Derived rows for full-text search (search.ts), in the same transaction as the events.
+      ...searchIndexStatements(roomId, batch),
+      tx.update(rooms).set({ currentStateGroup: group, currentChainLength: chain }).where(eq(rooms.roomId, roomId)).getSQL(),
+      bulkInsertSql(
+        events,
+        batch.map((b, i) => ({
+          eventId: b.event.eventId,
+          roomId,
+          streamPos: null,
+          depth: b.event.pdu.depth,
+          type: b.event.pdu.type,
+          stateKey: b.event.pdu.state_key ?? null,
+          sender: b.event.pdu.sender,
+          originServerTs: b.event.pdu.origin_server_ts,
+          json: JSON.stringify(b.event.pdu),
+          stateGroup: eventGroups[i],
+          relatesTo: b.relatesTo ?? null,
+          relType: b.relType ?? null,
+          replacesState: b.replacesState ?? null,
+          redactedBy: redactedInBatch.get(b.event.eventId) ?? null,
+        })),
+      ),
+      lastMember.size
+        ? tx
+            .insert(roomMemberships)
+            .values([...lastMember.values()])
+            .onConflictDoUpdate({
+              target: [roomMemberships.roomId, roomMemberships.userId],
+              set: { membership: sql`excluded.membership`, eventId: sql`excluded.event_id`, sender: sql`excluded.sender`, streamPos: sql`excluded.stream_pos`, forgotten: false },
+            })
+            .getSQL()
+        : undefined,
+    ]);
+    // Redactions of events stored earlier: one statement each, after the batch (only an event of this room can be redacted from it).
+    for (const r of reds) {
+      if (redactedInBatch.has(r.redacts) && batch.some((b) => b.event.eventId === r.redacts)) continue;
+      await tx.update(events).set({ redactedBy: r.eventId }).where(and(eq(events.eventId, r.redacts), eq(events.roomId, roomId), sql`${events.redactedBy} is null`));
     }
     if (input.withPositions) await input.withPositions(tx as unknown as Db, new Map(batch.map((b) => [b.event.eventId, 0])));
 

@@ -33,28 +33,29 @@ export interface SearchEntry {
 }
 
 /**
- * Writes the search rows of a batch of events, in the caller's transaction. It needs no stream
- * position, so it runs before the stream lock is taken and adds nothing to the time it is held.
+ * The statements that write the search rows of a batch of events, for the caller's transaction.
+ * They need no stream position, so they run before the stream lock is taken.
  */
-export async function indexEventsForSearch(tx: Pick<Db, 'insert' | 'delete'>, roomId: string, entries: SearchEntry[]): Promise<void> {
-  const rows = [];
-  for (const { event } of entries) {
-    const found = searchableText(event);
-    if (!found) continue;
-    rows.push({
-      eventId: event.eventId,
-      roomId,
-      key: found.key,
-      sender: event.pdu.sender,
-      containsUrl: typeof event.pdu.content.url === 'string',
-      originServerTs: event.pdu.origin_server_ts,
-      vector: sql`to_tsvector('english', ${found.text})`,
-    });
-  }
-  if (rows.length) await tx.insert(eventSearch).values(rows).onConflictDoNothing();
+export function searchIndexStatements(roomId: string, entries: SearchEntry[]): SQL[] {
   const redacted = entries.map((e) => e.redacts).filter((id): id is string => id !== undefined);
+  // One statement sees one snapshot: an event redacted in its own batch is simply not indexed.
+  const gone = new Set(redacted);
+  const rows = entries.flatMap(({ event }) => {
+    const found = gone.has(event.eventId) ? undefined : searchableText(event);
+    return found ? [{ event, ...found }] : [];
+  });
+  const out: SQL[] = [];
+  if (rows.length) {
+    const col = <V>(f: (r: (typeof rows)[number]) => V) => sql.param(rows.map(f));
+    out.push(sql`insert into event_search (event_id, room_id, key, sender, contains_url, origin_server_ts, vector)
+      select e, ${roomId}, k, s, u, ts, to_tsvector('english', t)
+      from unnest(${col((r) => r.event.eventId)}::text[], ${col((r) => r.key)}::text[], ${col((r) => r.event.pdu.sender)}::text[],
+        ${col((r) => typeof r.event.pdu.content.url === 'string')}::boolean[], ${col((r) => r.event.pdu.origin_server_ts)}::bigint[], ${col((r) => r.text)}::text[]) as x(e, k, s, u, ts, t)
+      on conflict do nothing`);
+  }
   // Only this room's events can be redacted from it.
-  if (redacted.length) await tx.delete(eventSearch).where(and(inArray(eventSearch.eventId, redacted), eq(eventSearch.roomId, roomId)));
+  if (redacted.length) out.push(sql`delete from event_search where event_id = any(${sql.param(redacted)}::text[]) and room_id = ${roomId}`);
+  return out;
 }
 
 export interface SearchQuery {

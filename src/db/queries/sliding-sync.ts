@@ -117,7 +117,7 @@ interface EventRow {
   event_id: string;
   room_id: string;
   json: string;
-  stream_pos: string;
+  stream_pos: string | null;
   state_group: string | null;
   redacted_by: string | null;
   rejected: string | null;
@@ -130,13 +130,27 @@ function stored(x: EventRow): StoredEvent {
     eventId: x.event_id,
     roomId: x.room_id,
     pdu: parsePdu(x.json),
-    streamPos: Number(x.stream_pos),
+    streamPos: x.stream_pos === null ? null : Number(x.stream_pos),
     stateGroup: x.state_group === null ? null : Number(x.state_group),
     redactedBy: x.redacted_by,
     rejected: x.rejected,
     outlier: x.outlier,
     replacesState: x.replaces_state,
   };
+}
+
+/**
+ * Events by id, as getEvents reads them, with the ids as one array parameter: a response reads a
+ * few hundred state events, and the query builder costs CPU per parameter.
+ */
+export async function eventsByIds(db: Db, eventIds: string[]): Promise<Map<string, StoredEvent>> {
+  const out = new Map<string, StoredEvent>();
+  if (eventIds.length === 0) return out;
+  const r = (await db.execute(sql`
+    select event_id, room_id, json, stream_pos, state_group, redacted_by, rejected, outlier, replaces_state
+    from events where event_id = any(${sql.param(eventIds)}::text[])`)) as unknown as { rows: EventRow[] };
+  for (const x of r.rows) out.set(x.event_id, stored(x));
+  return out;
 }
 
 export interface RoomWindow {
@@ -205,10 +219,17 @@ export interface StateRead {
   keys: string[];
 }
 
-/** Entries of the current state of rooms, as state-map key → event id per room. */
-export async function currentStateSelection(db: Db, reads: StateRead[]): Promise<Map<string, Map<string, string>>> {
-  const out = new Map<string, Map<string, string>>();
-  for (const r of reads) out.set(r.roomId, new Map());
+export interface StateSelectionRead {
+  /** State-map key → event id, per room. */
+  state: Map<string, Map<string, string>>;
+  /** The events of those entries (read with them: a response needs nearly all of them). */
+  events: Map<string, StoredEvent>;
+}
+
+/** Entries of the current state of rooms, and their events. */
+export async function currentStateSelection(db: Db, reads: StateRead[]): Promise<StateSelectionRead> {
+  const out: StateSelectionRead = { state: new Map(), events: new Map() };
+  for (const r of reads) out.state.set(r.roomId, new Map());
   reads = reads.filter((r) => r.all || r.allButMembers || r.types.length || r.pairs.length || r.keys.length);
   if (reads.length === 0) return out;
   const all = reads.filter((r) => r.all).map((r) => r.roomId);
@@ -218,6 +239,7 @@ export async function currentStateSelection(db: Db, reads: StateRead[]): Promise
   const keys = reads.flatMap((r) => r.keys.map((k) => [r.roomId, k]));
   // One select per kind of selection, each walking the (room_id, type, state_key) primary key.
   const res = (await db.execute(sql`
+    select s.type, s.state_key, e.event_id, e.room_id, e.json, e.stream_pos, e.state_group, e.redacted_by, e.rejected, e.outlier, e.replaces_state from (
     select rs.room_id, rs.type, rs.state_key, rs.event_id from room_state rs where rs.room_id = any(${sql.param(all)}::text[])
     union all
     select rs.room_id, rs.type, rs.state_key, rs.event_id from room_state rs where rs.room_id = any(${sql.param(allButMembers)}::text[]) and rs.type <> 'm.room.member'
@@ -230,43 +252,48 @@ export async function currentStateSelection(db: Db, reads: StateRead[]): Promise
       join room_state rs on rs.room_id = w.room_id and rs.type = w.type and rs.state_key = w.state_key
     union all
     select rs.room_id, rs.type, rs.state_key, rs.event_id from unnest(${sql.param(keys.map((x) => x[0]))}::text[], ${sql.param(keys.map((x) => x[1]))}::text[]) w(room_id, state_key)
-      join room_state rs on rs.room_id = w.room_id and rs.state_key = w.state_key`)) as unknown as {
-    rows: { room_id: string; type: string; state_key: string; event_id: string }[];
-  };
-  for (const x of res.rows) out.get(x.room_id)!.set(`${x.type.length}:${x.type}${x.state_key}`, x.event_id);
+      join room_state rs on rs.room_id = w.room_id and rs.state_key = w.state_key
+    ) s join events e on e.event_id = s.event_id`)) as unknown as { rows: (EventRow & { type: string; state_key: string })[] };
+  for (const x of res.rows) {
+    out.state.get(x.room_id)!.set(`${x.type.length}:${x.type}${x.state_key}`, x.event_id);
+    if (!out.events.has(x.event_id)) out.events.set(x.event_id, stored(x));
+  }
   return out;
 }
 
-/** Joined and invited member counts of rooms. */
-export async function memberCounts(db: Db, roomIds: string[]): Promise<Map<string, { join: number; invite: number }>> {
-  const out = new Map<string, { join: number; invite: number }>(roomIds.map((id) => [id, { join: 0, invite: 0 }]));
-  if (roomIds.length === 0) return out;
-  const r = (await db.execute(sql`
-    select room_id, membership, count(*) as n from room_memberships
-    where room_id = any(${sql.param(roomIds)}::text[]) and membership in ('join', 'invite')
-    group by room_id, membership`)) as unknown as { rows: { room_id: string; membership: 'join' | 'invite'; n: string }[] };
-  for (const x of r.rows) out.get(x.room_id)![x.membership] = Number(x.n);
-  return out;
+export interface MemberSummary {
+  join: number;
+  invite: number;
+  /**
+   * Heroes (as m.heroes in /sync): the first five other members by stream order, joined or invited
+   * ones; when there are none, those who left or were banned.
+   */
+  heroes: string[];
 }
 
-/**
- * Heroes of rooms (as m.heroes in /sync): the first five other members by stream order, joined or
- * invited ones; when there are none, those who left or were banned.
- */
-export async function heroesOf(db: Db, roomIds: string[], userId: string, max = 5): Promise<Map<string, string[]>> {
-  const out = new Map<string, string[]>(roomIds.map((id) => [id, []]));
+/** Joined and invited member counts and heroes of rooms, in one statement. */
+export async function memberSummaries(db: Db, roomIds: string[], userId: string, max = 5): Promise<Map<string, MemberSummary>> {
+  const out = new Map<string, MemberSummary>(roomIds.map((id) => [id, { join: 0, invite: 0, heroes: [] }]));
   if (roomIds.length === 0) return out;
   const r = (await db.execute(sql`
-    select r.id as room_id, h.user_id, h.present from unnest(${sql.param(roomIds)}::text[]) r(id)
+    select r.id as room_id, c.joined, c.invited, h.user_id, h.present from unnest(${sql.param(roomIds)}::text[]) r(id)
     cross join lateral (
+      select count(*) filter (where m.membership = 'join') as joined, count(*) filter (where m.membership = 'invite') as invited
+      from room_memberships m where m.room_id = r.id and m.membership in ('join', 'invite')) c
+    left join lateral (
       select m.user_id, m.membership in ('join', 'invite') as present from room_memberships m
       where m.room_id = r.id and m.user_id <> ${userId} and m.membership <> 'knock'
-      order by case when m.membership in ('join', 'invite') then 0 else 1 end, m.stream_pos limit ${max}) h`)) as unknown as {
-    rows: { room_id: string; user_id: string; present: boolean }[];
+      order by case when m.membership in ('join', 'invite') then 0 else 1 end, m.stream_pos limit ${max}) h on true`)) as unknown as {
+    rows: { room_id: string; joined: string; invited: string; user_id: string | null; present: boolean | null }[];
   };
-  const byRoom = new Map<string, { userId: string; present: boolean }[]>();
-  for (const x of r.rows) byRoom.set(x.room_id, [...(byRoom.get(x.room_id) ?? []), { userId: x.user_id, present: x.present }]);
-  for (const [roomId, rows] of byRoom) out.set(roomId, (rows[0].present ? rows.filter((h) => h.present) : rows).map((h) => h.userId));
+  const candidates = new Map<string, { userId: string; present: boolean }[]>();
+  for (const x of r.rows) {
+    const entry = out.get(x.room_id)!;
+    entry.join = Number(x.joined);
+    entry.invite = Number(x.invited);
+    if (x.user_id !== null) candidates.set(x.room_id, [...(candidates.get(x.room_id) ?? []), { userId: x.user_id, present: x.present === true }]);
+  }
+  for (const [roomId, rows] of candidates) out.get(roomId)!.heroes = (rows[0].present ? rows.filter((h) => h.present) : rows).map((h) => h.userId);
   return out;
 }
 
@@ -294,6 +321,15 @@ export async function accountDataFor(db: Db, userId: string, globalAfter: number
     content: typeof x.content === 'string' ? (JSON.parse(x.content) as Record<string, unknown>) : x.content,
     streamPos: Number(x.stream_pos),
   }));
+}
+
+/** The content of the user's global account data of the given types (absent types are left out). */
+export async function globalAccountData(db: Db, userId: string, types: string[]): Promise<Map<string, unknown>> {
+  const r = (await db.execute(sql`
+    select type, content from account_data where user_id = ${userId} and room_id = '' and type = any(${sql.param(types)}::text[])`)) as unknown as {
+    rows: { type: string; content: unknown }[];
+  };
+  return new Map(r.rows.map((x) => [x.type, typeof x.content === 'string' ? (JSON.parse(x.content) as unknown) : x.content]));
 }
 
 export interface ReceiptRow {

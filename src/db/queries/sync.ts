@@ -3,6 +3,7 @@ import { and, desc, eq, gt, inArray, lt, lte, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { events, receipts, roomMemberships, toDevice } from '../schema';
 import { parsePdu, type StoredEvent } from './rooms';
+import { unreadCountRowsSql, type CountRow } from './push';
 
 export interface MembershipRow {
   roomId: string;
@@ -10,24 +11,6 @@ export interface MembershipRow {
   eventId: string;
   streamPos: number;
   forgotten: boolean;
-}
-
-/**
- * The user's memberships and the stream heads, in one statement and so one snapshot: every
- * membership seen is at or below the heads, and every membership at or below them is seen.
- */
-export async function membershipsAndHeads(db: Db, userId: string): Promise<{ rows: MembershipRow[]; e: number; m: number }> {
-  const r = (await db.execute(sql`
-    select m.room_id, m.membership, m.event_id, m.stream_pos, m.forgotten, h.e, h.m
-    from (select (select coalesce(max(stream_pos), 0) from events) as e,
-                 (select coalesce(max(pos), 0) from stream_heads where name = 'misc') as m) h
-    left join room_memberships m on m.user_id = ${userId}`)) as unknown as {
-    rows: { room_id: string | null; membership: string; event_id: string; stream_pos: string; forgotten: boolean; e: string; m: string }[];
-  };
-  const rows = r.rows
-    .filter((x) => x.room_id !== null)
-    .map((x) => ({ roomId: x.room_id!, membership: x.membership, eventId: x.event_id, streamPos: Number(x.stream_pos), forgotten: x.forgotten }));
-  return { rows, e: Number(r.rows[0].e), m: Number(r.rows[0].m) };
 }
 
 const stored = {
@@ -129,4 +112,83 @@ export async function roomMates(db: Db, userId: string): Promise<string[]> {
     join ${roomMemberships} o on o.room_id = me.room_id and o.membership = 'join'
     where me.user_id = ${userId} and me.membership = 'join'`)) as unknown as { rows: { user_id: string }[] };
   return r.rows.map((x) => x.user_id);
+}
+
+/** What a room's model needs from its row (src/services/rooms/model.ts). */
+export interface RoomBasics {
+  version: string;
+  currentStateGroup: number | null;
+  currentChainLength: number;
+}
+
+export interface SyncSnapshot {
+  rows: MembershipRow[];
+  e: number;
+  m: number;
+  /** Rooms joined at or before `since`: their newest events in (since, e], as recentEvents reads them. */
+  recent: Map<string, { events: StoredEvent[]; more: boolean }>;
+  /** The rows of the rooms in `recent`. */
+  rooms: Map<string, RoomBasics>;
+  /** Events of `recent` that have children to aggregate (threads, edits, references). */
+  withChildren: Set<string>;
+  /** Unread count rows of the joined rooms (unreadCountRowsSql), when asked for. */
+  unread?: CountRow[];
+}
+
+type Row = unknown[];
+
+/**
+ * Everything an incremental sync of steady rooms reads, in one statement (so one round trip and
+ * one snapshot): memberships and stream heads as membershipsAndHeads, the new events of rooms
+ * joined before `since` as recentEvents, their rooms, which of them have children, and the unread
+ * counts. A woken long-poll costs this one query.
+ */
+export async function syncSnapshot(db: Db, userId: string, opts: { since?: number; perRoom: number; unread: boolean }): Promise<SyncSnapshot> {
+  const since = opts.since ?? -1;
+  const r = (await db.execute(sql`
+    with h as (select (select coalesce(max(stream_pos), 0) from events) as e,
+                      (select coalesce(max(pos), 0) from stream_heads where name = 'misc') as m),
+    mem as (select room_id, membership, event_id, stream_pos, forgotten from room_memberships where user_id = ${userId}),
+    ev as (
+      select * from (
+        select e.event_id, e.room_id, e.json, e.stream_pos, e.state_group, e.redacted_by, e.rejected, e.outlier, e.replaces_state,
+               row_number() over (partition by e.room_id order by e.stream_pos desc) as rn
+        from events e join mem on mem.room_id = e.room_id and mem.membership = 'join' and mem.stream_pos <= ${since}
+        where ${opts.since !== undefined} and e.stream_pos > ${since} and e.stream_pos <= (select e from h)
+      ) x where x.rn <= ${opts.perRoom + 1}
+    )
+    select h.e, h.m,
+      (select coalesce(json_agg(json_build_array(room_id, membership, event_id, stream_pos, forgotten)), '[]') from mem) as mem,
+      (select coalesce(json_agg(json_build_array(ev.event_id, ev.room_id, ev.json, ev.stream_pos, ev.state_group, ev.redacted_by, ev.rejected, ev.outlier, ev.replaces_state, ev.rn,
+         exists (select 1 from events c where c.relates_to = ev.event_id and c.rel_type in ('m.thread', 'm.replace', 'm.reference') and c.redacted_by is null and c.stream_pos is not null))
+         order by ev.room_id, ev.stream_pos), '[]') from ev) as ev,
+      (select coalesce(json_agg(json_build_array(r.room_id, r.version, r.current_state_group, r.current_chain_length)), '[]')
+         from rooms r where r.room_id in (select distinct room_id from ev)) as rooms,
+      ${
+        opts.unread
+          ? sql`(select coalesce(json_agg(json_build_array(c.room_id, c.thread_id, c.n, c.h)), '[]') from (${unreadCountRowsSql(userId, sql`select room_id from mem where membership = 'join'`)}) c)`
+          : sql`null`
+      } as unread
+    from h`)) as unknown as { rows: { e: string; m: string; mem: Row[]; ev: Row[]; rooms: Row[]; unread: Row[] | null }[] };
+  const top = r.rows[0];
+  const out: SyncSnapshot = {
+    e: Number(top.e),
+    m: Number(top.m),
+    rows: top.mem.map(([roomId, membership, eventId, streamPos, forgotten]) => ({ roomId, membership, eventId, streamPos: Number(streamPos), forgotten }) as MembershipRow),
+    recent: new Map(),
+    rooms: new Map(top.rooms.map(([roomId, version, group, chain]) => [roomId as string, { version: version as string, currentStateGroup: group === null ? null : Number(group), currentChainLength: Number(chain) }])),
+    withChildren: new Set(),
+  };
+  for (const [eventId, roomId, json, streamPos, stateGroup, redactedBy, rejected, outlier, replacesState, rn, children] of top.ev as [string, string, string, number, number | null, string | null, string | null, boolean, string | null, number, boolean][]) {
+    let entry = out.recent.get(roomId);
+    if (!entry) out.recent.set(roomId, (entry = { events: [], more: false }));
+    if (Number(rn) > opts.perRoom) {
+      entry.more = true;
+      continue;
+    }
+    entry.events.push({ eventId, roomId, pdu: parsePdu(json), streamPos: Number(streamPos), stateGroup: stateGroup === null ? null : Number(stateGroup), redactedBy, rejected, outlier, replacesState });
+    if (children) out.withChildren.add(eventId);
+  }
+  if (top.unread) out.unread = top.unread.map(([room_id, thread_id, n, h]) => ({ room_id, thread_id, n, h }) as CountRow);
+  return out;
 }

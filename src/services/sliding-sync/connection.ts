@@ -30,18 +30,34 @@ export interface RoomState {
   config?: RoomConfig;
   /** Users whose current member event the client was sent (lazy loading). */
   lazy?: string[];
-  /** Receipts up to this misc position have been sent. */
+  /** Receipts up to this misc position have been sent; FOLLOWS: up to the connection's mark. */
+  receipts?: number | typeof FOLLOWS;
+  /** Room account data up to this misc position has been sent; FOLLOWS: up to the connection's mark. */
+  accountData?: number | typeof FOLLOWS;
+}
+
+/**
+ * A room whose receipts or account data are sent up to the connection's mark for that stream
+ * (Marks): moving the mark brings every such room along with one write, not one per room.
+ */
+export const FOLLOWS = 'conn';
+
+/** Connection-wide positions, one per stream, for the rooms that follow them. */
+export interface Marks {
   receipts?: number;
-  /** Room account data up to this misc position has been sent. */
   accountData?: number;
 }
+
+/** Marks are stored as the row of this room id, which no room has, to share the rooms' positions. */
+const MARKS_ROW = '';
 
 interface Conn {
   deviceId: string;
   connId: string;
   acked: number;
   base: Map<string, RoomState>;
-  pending?: { pos: number; changes: Map<string, RoomState> };
+  marks: Marks;
+  pending?: { pos: number; changes: Map<string, RoomState>; marks?: Marks };
   lastUsed: number;
   /** Bumped by every request: a request that is no longer the newest must not record anything. */
   gen: number;
@@ -51,6 +67,7 @@ interface Conn {
 export interface ConnectionView {
   readonly position: number;
   readonly rooms: ReadonlyMap<string, RoomState>;
+  readonly marks: Readonly<Marks>;
   readonly conn: Conn;
   readonly gen: number;
 }
@@ -61,8 +78,8 @@ interface StoredRoom {
   u?: number;
   c?: number;
   l?: string[];
-  r?: number;
-  a?: number;
+  r?: number | typeof FOLLOWS;
+  a?: number | typeof FOLLOWS;
 }
 
 const SCHEMA = `
@@ -148,7 +165,7 @@ export class ConnectionStore {
       .exec<{ acked: number; last_used: number }>('select acked, last_used from sliding_sync_connections where device_id = ? and conn_id = ?', deviceId, connId)
       .toArray();
     if (!row) return undefined;
-    const conn: Conn = { deviceId, connId, acked: row.acked, base: new Map(), lastUsed: row.last_used, gen: 0 };
+    const conn: Conn = { deviceId, connId, acked: row.acked, base: new Map(), marks: {}, lastUsed: row.last_used, gen: 0 };
     const rows = this.#sql.exec<{ pos: number; room_id: string; state: string }>(
       'select pos, room_id, state from sliding_sync_rooms where device_id = ? and conn_id = ? order by pos',
       deviceId,
@@ -156,11 +173,14 @@ export class ConnectionStore {
     );
     for (const r of rows) {
       if (r.pos <= conn.acked) {
-        conn.base.set(r.room_id, this.#decode(r.state));
+        if (r.room_id === MARKS_ROW) conn.marks = JSON.parse(r.state) as Marks;
+        else conn.base.set(r.room_id, this.#decode(r.state));
         continue;
       }
       if (!conn.pending || conn.pending.pos < r.pos) conn.pending = { pos: r.pos, changes: new Map() };
-      if (conn.pending.pos === r.pos) conn.pending.changes.set(r.room_id, this.#decode(r.state));
+      if (conn.pending.pos !== r.pos) continue;
+      if (r.room_id === MARKS_ROW) conn.pending.marks = JSON.parse(r.state) as Marks;
+      else conn.pending.changes.set(r.room_id, this.#decode(r.state));
     }
     return conn;
   }
@@ -195,7 +215,7 @@ export class ConnectionStore {
       this.storage.transactionSync(() => {
         this.#forget(deviceId, connId);
         this.#sweep(deviceId, now);
-        conn = { deviceId, connId, acked: this.#allocate(), base: new Map(), lastUsed: now, gen: 0 };
+        conn = { deviceId, connId, acked: this.#allocate(), base: new Map(), marks: {}, lastUsed: now, gen: 0 };
         this.#sql.exec('insert into sliding_sync_connections (device_id, conn_id, acked, last_used) values (?, ?, ?, ?)', deviceId, connId, conn.acked, now);
       });
       this.#conns.set(key, conn!);
@@ -214,15 +234,16 @@ export class ConnectionStore {
     }
     const c = conn!;
     c.gen++;
-    return { position: c.acked, rooms: c.base, conn: c, gen: c.gen };
+    return { position: c.acked, rooms: c.base, marks: c.marks, conn: c, gen: c.gen };
   }
 
   /** The client came back with `pos`: the newest response arrived (pending becomes base), or it did not. */
   #moveTo(conn: Conn, pos: number): void {
     const { deviceId, connId } = conn;
     if (conn.pending && pos === conn.pending.pos) {
-      const { changes } = conn.pending;
+      const { changes, marks } = conn.pending;
       for (const [roomId, s] of changes) conn.base.set(roomId, s);
+      if (marks) conn.marks = marks;
       conn.acked = pos;
       conn.pending = undefined;
       this.storage.transactionSync(() => {
@@ -251,20 +272,22 @@ export class ConnectionStore {
   }
 
   /**
-   * Records the rooms a response changed; returns the position the response leaves the connection
-   * at (the same one when nothing changed).
+   * Records the rooms and marks a response changed; returns the position the response leaves the
+   * connection at (the same one when nothing changed).
    */
-  commit(view: ConnectionView, changes: ReadonlyMap<string, RoomState>): number {
+  commit(view: ConnectionView, changes: ReadonlyMap<string, RoomState>, marks: Marks = view.marks): number {
     const { conn } = view;
-    if (changes.size === 0 || !this.isCurrent(view)) return view.position;
+    const marksChanged = marks.receipts !== view.marks.receipts || marks.accountData !== view.marks.accountData;
+    if ((changes.size === 0 && !marksChanged) || !this.isCurrent(view)) return view.position;
     let pos = 0;
     this.storage.transactionSync(() => {
       pos = this.#allocate();
-      for (const [roomId, s] of changes) {
-        this.#sql.exec('insert into sliding_sync_rooms (device_id, conn_id, pos, room_id, state) values (?, ?, ?, ?, ?)', conn.deviceId, conn.connId, pos, roomId, this.#encode(s));
-      }
+      const insert = (roomId: string, state: string) =>
+        this.#sql.exec('insert into sliding_sync_rooms (device_id, conn_id, pos, room_id, state) values (?, ?, ?, ?, ?)', conn.deviceId, conn.connId, pos, roomId, state);
+      for (const [roomId, s] of changes) insert(roomId, this.#encode(s));
+      if (marksChanged) insert(MARKS_ROW, JSON.stringify(marks));
     });
-    conn.pending = { pos, changes: new Map(changes) };
+    conn.pending = { pos, changes: new Map(changes), ...(marksChanged ? { marks: { ...marks } } : {}) };
     return pos;
   }
 }

@@ -10,7 +10,8 @@ import type { JsonObject } from '../../matrix/types';
 import { deviceListChanges } from '../e2ee/device-lists';
 import { defaultPushRulesContent } from '../push/rules';
 import type { SyncWaiters } from '../sync/waiters';
-import type { RoomState } from './connection';
+import type { Marks, RoomState } from './connection';
+import { advance, sentUpTo } from './marks';
 import type { Extensions, Scope } from './request';
 import type { RoomResult } from './room-data';
 import type { Pos } from './token';
@@ -45,6 +46,9 @@ export interface ExtensionsContext {
   /** What the connection had of each room before this response, and after it (updated here). */
   sent: ReadonlyMap<string, RoomState>;
   states: Map<string, RoomState>;
+  /** The connection's marks before this response, and after it (updated here). */
+  marks: Readonly<Marks>;
+  nextMarks: Marks;
 }
 
 /** The rooms an extension's scoping names: `*` is every list, or every room of the response's lists and subscriptions. */
@@ -141,19 +145,25 @@ async function e2ee(ctx: ExtensionsContext): Promise<NonNullable<ExtensionsRespo
  */
 async function accountData(ctx: ExtensionsContext, scope: Scope): Promise<NonNullable<ExtensionsResponse['account_data']>> {
   const { to, from } = ctx;
-  const rooms = scoped(ctx, scope).filter((r) => (ctx.sent.get(r)?.accountData ?? -1) < to.m);
+  const inScope = scoped(ctx, scope);
+  const after = (roomId: string) => sentUpTo(ctx.sent.get(roomId), 'accountData', ctx.marks) ?? -1;
+  const rooms = inScope.filter((r) => after(r) < to.m);
+  const record = () => advance('accountData', new Set(inScope), to.m, ctx.sent, ctx.marks, ctx.nextMarks, (r) => stateOf(ctx, r));
   const out: NonNullable<ExtensionsResponse['account_data']> = { global: [], rooms: {} };
   const globalAfter = from ? from.m : 0;
-  if (rooms.length === 0 && from && to.m <= from.m) return out;
+  if (rooms.length === 0 && from && to.m <= from.m) {
+    record();
+    return out;
+  }
   const rows = await accountDataFor(ctx.db, ctx.userId, globalAfter, to.m, rooms);
   out.global = rows.filter((r) => r.roomId === '').map((r) => ({ type: r.type, content: r.content as JsonObject }));
   if (!from && !out.global.some((g) => g.type === 'm.push_rules')) out.global.push({ type: 'm.push_rules', content: defaultPushRulesContent(ctx.userId) as unknown as JsonObject });
   for (const roomId of rooms) {
-    const after = ctx.sent.get(roomId)?.accountData ?? -1;
-    const entries = rows.filter((r) => r.roomId === roomId && r.streamPos > after);
+    const since = after(roomId);
+    const entries = rows.filter((r) => r.roomId === roomId && r.streamPos > since);
     if (entries.length) out.rooms[roomId] = entries.map((r) => ({ type: r.type, content: r.content as JsonObject }));
-    stateOf(ctx, roomId).accountData = to.m;
   }
+  record();
   return out;
 }
 
@@ -164,9 +174,10 @@ async function accountData(ctx: ExtensionsContext, scope: Scope): Promise<NonNul
 async function receipts(ctx: ExtensionsContext, scope: Scope): Promise<NonNullable<ExtensionsResponse['receipts']>> {
   const fresh: string[] = [];
   const bounds: { roomId: string; after: number }[] = [];
-  for (const roomId of scoped(ctx, scope)) {
+  const inScope = scoped(ctx, scope);
+  for (const roomId of inScope) {
     const result = ctx.rooms.get(roomId);
-    const after = ctx.sent.get(roomId)?.receipts;
+    const after = sentUpTo(ctx.sent.get(roomId), 'receipts', ctx.marks);
     if (after === undefined || result?.initial || result?.unstable_expanded_timeline) fresh.push(roomId);
     else if (after < ctx.to.m) bounds.push({ roomId, after });
   }
@@ -184,7 +195,7 @@ async function receipts(ctx: ExtensionsContext, scope: Scope): Promise<NonNullab
     }
     out[roomId] = { type: 'm.receipt', content };
   }
-  for (const roomId of [...fresh, ...bounds.map((b) => b.roomId)]) stateOf(ctx, roomId).receipts = ctx.to.m;
+  advance('receipts', new Set(inScope), ctx.to.m, ctx.sent, ctx.marks, ctx.nextMarks, (r) => stateOf(ctx, r));
   return { rooms: out };
 }
 

@@ -2,9 +2,7 @@
 // activity, filtered and cut to each list's ranges, and the subscribed rooms; each with the
 // superset of the room configs that name it.
 import type { Db } from '../../db/client';
-import { getAccountData } from '../../db/queries/user-data';
-import { getEvents } from '../../db/queries/rooms';
-import { roomFacts, roomTags, spaceChildren, type Activity, type MembershipRow, type RoomFacts } from '../../db/queries/sliding-sync';
+import { eventsByIds, roomFacts, roomTags, spaceChildren, type Activity, type MembershipRow, type RoomFacts } from '../../db/queries/sliding-sync';
 import type { RoomState } from './connection';
 import type { ListFilters, RoomConfig, SlidingSyncRequest } from './request';
 import { combine } from './required-state';
@@ -28,25 +26,6 @@ export function combineConfigs(a: RoomConfig, b: RoomConfig): RoomConfig {
 }
 
 /**
- * The DM rooms of m.direct (user → room ids; anything else in it is ignored). Account data moves
- * the misc stream, so the rooms are read again only when its head moved.
- */
-export class DmRooms {
-  #m = -1;
-  #rooms = new Set<string>();
-
-  async get(db: Db, userId: string, miscHead: number): Promise<Set<string>> {
-    if (miscHead === this.#m) return this.#rooms;
-    const content = await getAccountData(db, userId, '', 'm.direct');
-    const out = new Set<string>();
-    if (content && typeof content === 'object') for (const rooms of Object.values(content)) if (Array.isArray(rooms)) for (const r of rooms) if (typeof r === 'string') out.add(r);
-    this.#m = miscHead;
-    this.#rooms = out;
-    return out;
-  }
-}
-
-/**
  * The server's list of the user's rooms (MSC4186): every room joined, invited to, knocked on or
  * banned from, and left rooms when someone else removed the user; a room the user left is kept
  * only until this connection has sent the leave. Forgotten rooms are gone.
@@ -63,7 +42,7 @@ async function factsFor(db: Db, rows: MembershipRow[]): Promise<Map<string, Room
   const facts = await roomFacts(db, rows.map((r) => r.roomId));
   const remote = rows.filter((r) => facts.get(r.roomId)?.type === undefined && (r.membership === 'invite' || r.membership === 'knock'));
   if (remote.length) {
-    const events = await getEvents(db, remote.map((r) => r.eventId));
+    const events = await eventsByIds(db, remote.map((r) => r.eventId));
     for (const r of remote) {
       const stripped = events.get(r.eventId)?.pdu.unsigned?.invite_room_state;
       if (!Array.isArray(stripped)) continue;

@@ -3,9 +3,9 @@
 // bump_stamp; for invites and knocks, stripped state. A room new to the connection (`initial`)
 // gets everything its config asks for; otherwise only what changed since the connection last sent it.
 import type { PooledDb } from '../../db/client';
-import { getEvents, stateOfGroup, type StoredEvent } from '../../db/queries/rooms';
+import { stateOfGroup, type StoredEvent } from '../../db/queries/rooms';
 import { unreadCountsForRooms } from '../../db/queries/push';
-import { currentStateSelection, heroesOf, memberCounts, roomVersions, roomWindows, type Activity, type MembershipRow, type WindowRead } from '../../db/queries/sliding-sync';
+import { currentStateSelection, eventsByIds, memberSummaries, roomVersions, roomWindows, type Activity, type MembershipRow, type WindowRead } from '../../db/queries/sliding-sync';
 import { DEFAULT_ROOM_VERSION, getRoomVersion, type RoomVersion } from '../../matrix/room-versions';
 import { splitStateKey, stateKey } from '../../matrix/state-map';
 import type { ClientEvent, JsonObject } from '../../matrix/types';
@@ -108,7 +108,7 @@ function common(ctx: RoomsContext, w: RoomWork, initial: boolean): RoomResult {
 /** Invites and knocks: the stripped state the user was given, and their own membership event. */
 async function strippedRooms(ctx: RoomsContext, works: RoomWork[], out: RoomsOutcome): Promise<void> {
   if (works.length === 0) return;
-  const members = await getEvents(ctx.db, works.map((w) => w.row.eventId));
+  const members = await eventsByIds(ctx.db, works.map((w) => w.row.eventId));
   for (const w of works) {
     const member = members.get(w.row.eventId);
     const events: JsonObject[] = [];
@@ -130,7 +130,7 @@ async function localStrippedState(ctx: RoomsContext, member: StoredEvent): Promi
   const ids = [...state].filter(([k]) => STRIPPED_TYPES.has(splitStateKey(k)[0])).map(([, id]) => id);
   const inviter = state.get(memberKey(member.pdu.sender));
   if (inviter && member.pdu.sender !== ctx.userId) ids.push(inviter);
-  return [...(await getEvents(ctx.db, ids)).values()].map(strip);
+  return [...(await eventsByIds(ctx.db, ids)).values()].map(strip);
 }
 
 interface Plan {
@@ -206,21 +206,20 @@ async function fullRooms(ctx: RoomsContext, works: RoomWork[], out: RoomsOutcome
 
   // Heroes and member counts come with a room new to the client and when the membership changed.
   const heroRooms = plans.filter((p) => p.w.row.membership === 'join' && (p.initial || [...p.changed].some(isMemberKey))).map((p) => p.w.roomId);
-  const heroes = await heroesOf(db, heroRooms, userId);
-  const counts = await memberCounts(db, heroRooms);
+  const counts = await memberSummaries(db, heroRooms, userId);
+  const heroes = new Map([...counts].map(([roomId, c]) => [roomId, c.heroes]));
 
-  await readState(ctx, plans, heroes);
-
-  // Every state event to read (returned, or giving the name, avatar and heroes), in one read.
+  // Current state comes with its events; the state at a leave is read by id.
+  const events = await readState(ctx, plans, heroes);
   const ids = new Set<string>();
   for (const p of plans) {
     p.required = requiredKeys(ctx, p);
     for (const k of [...p.required, ...metaKeys(p, heroes)]) {
       const id = p.state.get(k);
-      if (id) ids.add(id);
+      if (id && !events.has(id)) ids.add(id);
     }
   }
-  const events = await getEvents(db, [...ids]);
+  for (const [id, e] of await eventsByIds(db, [...ids])) events.set(id, e);
 
   const joined = plans.filter((p) => p.w.row.membership === 'join').map((p) => p.w.roomId);
   const unread = await unreadCountsForRooms(db, userId, joined, false);
@@ -299,7 +298,7 @@ async function readTimelines(ctx: RoomsContext, plans: Plan[], read: Map<string,
     // Nothing after the user's current join (nor the join itself) is hidden from them.
     return events.length > 0 && (p.w.row.membership !== 'join' || events.some((e) => e.streamPos! < p.w.row.streamPos));
   });
-  const members = await getEvents(db, toCheck.map((p) => p.w.row.eventId));
+  const members = await eventsByIds(db, toCheck.map((p) => p.w.row.eventId));
   for (const p of plans) {
     const { events, more } = read.get(p.w.roomId)!;
     let visible = events;
@@ -319,8 +318,11 @@ async function readTimelines(ctx: RoomsContext, plans: Plan[], read: Map<string,
   }
 }
 
-/** The state the plans may return, as key → event id: current state, or the state at the user's leave. */
-async function readState(ctx: RoomsContext, plans: Plan[], heroes: Map<string, string[]>): Promise<void> {
+/**
+ * The state the plans may return, as key → event id: current state, or the state at the user's
+ * leave. Returns the events of the current state entries.
+ */
+async function readState(ctx: RoomsContext, plans: Plan[], heroes: Map<string, string[]>): Promise<Map<string, StoredEvent>> {
   const { db, userId } = ctx;
   const reads = plans.map((p) => {
     const rs = p.w.config.requiredState;
@@ -340,10 +342,10 @@ async function readState(ctx: RoomsContext, plans: Plan[], heroes: Map<string, s
   const joined = new Set(plans.filter((p) => p.w.row.membership === 'join').map((p) => p.w.roomId));
   const current = await currentStateSelection(db, reads.filter((r) => joined.has(r.roomId)));
   const departed = plans.filter((p) => !joined.has(p.w.roomId));
-  const leaves = await getEvents(db, departed.map((p) => p.w.row.eventId));
+  const leaves = await eventsByIds(db, departed.map((p) => p.w.row.eventId));
   for (const p of plans) {
     if (joined.has(p.w.roomId)) {
-      p.state = current.get(p.w.roomId)!;
+      p.state = current.state.get(p.w.roomId)!;
       continue;
     }
     // Someone who left sees the room as it was when they left; their leave is part of it even when
@@ -356,6 +358,8 @@ async function readState(ctx: RoomsContext, plans: Plan[], heroes: Map<string, s
     const version = leave?.pdu.unsigned?.room_version;
     p.version ??= getRoomVersion(typeof version === 'string' ? version : DEFAULT_ROOM_VERSION);
   }
+  for (const [id, e] of leaves) current.events.set(id, e);
+  return current.events;
 }
 
 /** State read for the room's name, avatar and heroes: only when they may have changed. */

@@ -6,8 +6,8 @@ import type { SyncWaiters } from '../sync/waiters';
 import { RoomActivity } from './activity';
 import { ConnectionStore, type ConnectionView } from './connection';
 import { quietExtensions } from './extensions';
-import { DmRooms } from './lists';
 import type { SlidingSyncRequest } from './request';
+import { UserSettings } from './settings';
 import { computeResponse, type ResponseBody, type SyncOutcome } from './sync';
 import { formatPos, parsePos } from './token';
 
@@ -18,7 +18,7 @@ const RECHECK_MS = 60_000;
 export class SlidingSyncState {
   readonly connections: ConnectionStore;
   readonly activity = new RoomActivity();
-  readonly dms = new DmRooms();
+  readonly settings = new UserSettings();
   /** Per connection: its last response (pos and list counts) and the request that produced it. */
   readonly last = new Map<string, LastResponse>();
   /** Per connection: ends the parked request, which a newer request of the connection replaces. */
@@ -85,12 +85,18 @@ export async function runSlidingSync(s: UserScope, deviceId: string, request: Sl
       if (idle) return finish(state, connKey, key, view, idle);
       if (resumed?.settled) return quietResponse(s, deviceId, request, resumed);
     }
-    const outcome = await computeResponse({ db: s.db, userId: s.userId, deviceId, request, from, view, waiters, activity: state.activity, dms: state.dms });
+    const outcome = await computeResponse({ db: s.db, userId: s.userId, deviceId, request, from, view, waiters, activity: state.activity, settings: state.settings });
     waiters.learn({ e: outcome.to.e, m: outcome.to.m });
-    if (outcome.news || !from || Date.now() >= deadline) return finish(state, connKey, key, view, outcome);
+    // A list count that moved is news too (m.direct edited: rooms change is_dm lists).
+    const countsMoved = resumed !== undefined && !sameCounts(resumed.lists, outcome.body.lists);
+    if (outcome.news || countsMoved || !from || Date.now() >= deadline) return finish(state, connKey, key, view, outcome);
     quiet = outcome.to;
     idle = outcome;
   }
+}
+
+function sameCounts(a: ResponseBody['lists'], b: ResponseBody['lists']): boolean {
+  return Object.keys(b).every((name) => a[name]?.count === b[name].count);
 }
 
 /** The empty response to a request that resumes its connection's last response when nothing moved since. */
@@ -113,7 +119,7 @@ function park(state: SlidingSyncState, connKey: string, waiters: SyncWaiters, ms
 }
 
 function finish(state: SlidingSyncState, connKey: string, key: string, view: ConnectionView, outcome: SyncOutcome): ResponseBody {
-  const c = state.connections.commit(view, outcome.changes);
+  const c = state.connections.commit(view, outcome.changes, outcome.marks);
   const pos = formatPos({ ...outcome.to, c });
   if (state.connections.isCurrent(view)) state.last.set(connKey, { c, key, pos, lists: outcome.body.lists, settled: c === view.position });
   return { pos, ...outcome.body };

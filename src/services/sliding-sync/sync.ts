@@ -6,10 +6,11 @@ import type { PooledDb } from '../../db/client';
 import { membershipsWithHeads, ownReadReceiptRooms } from '../../db/queries/sliding-sync';
 import type { SyncWaiters } from '../sync/waiters';
 import type { RoomActivity } from './activity';
-import type { ConnectionView, RoomState } from './connection';
+import type { ConnectionView, Marks, RoomState } from './connection';
 import { buildExtensions, type ExtensionsResponse } from './extensions';
-import { interestOf, type DmRooms, type RoomInterest } from './lists';
+import { interestOf, type RoomInterest } from './lists';
 import type { SlidingSyncRequest } from './request';
+import type { UserSettings } from './settings';
 import { combine, sameRequiredState } from './required-state';
 import { buildRooms, type RoomResult, type RoomWork } from './room-data';
 import type { Pos } from './token';
@@ -32,7 +33,7 @@ export interface SyncInput {
   view: ConnectionView;
   waiters: SyncWaiters;
   activity: RoomActivity;
-  dms: DmRooms;
+  settings: UserSettings;
 }
 
 export interface SyncOutcome {
@@ -43,6 +44,8 @@ export interface SyncOutcome {
   to: { e: number; m: number; t: number };
   /** Rooms whose connection state this response changes. */
   changes: Map<string, RoomState>;
+  /** The connection's marks after this response. */
+  marks: Marks;
 }
 
 /** Whether a room must be looked at again: new, newly joined, changed, or asked for in more detail. */
@@ -65,10 +68,12 @@ export async function computeResponse(input: SyncInput): Promise<SyncOutcome> {
   const { db, userId, deviceId, request, from, view, waiters } = input;
   const snapshot = await membershipsWithHeads(db, userId);
   const to = { e: snapshot.e, m: snapshot.m, t: waiters.typingSerial };
-  const rows = snapshot.rows.filter((r) => !r.forgotten);
+  const settings = await input.settings.get(db, userId, to.m);
+  // Invite blocking (MSC4380): pending invites are not served while it lasts, as by /sync.
+  const rows = snapshot.rows.filter((r) => !r.forgotten && !(settings.invitesBlocked && r.membership === 'invite'));
   const joined = rows.filter((r) => r.membership === 'join').map((r) => r.roomId);
   const activity = await input.activity.of(db, joined, to.e);
-  const interest = await interestOf(db, userId, request, rows, activity, view.rooms, await input.dms.get(db, userId, to.m));
+  const interest = await interestOf(db, userId, request, rows, activity, view.rooms, settings.dms);
   const countsMoved = from ? await ownReadReceiptRooms(db, userId, from.m, to.m) : new Set<string>();
 
   const works: RoomWork[] = [];
@@ -77,13 +82,14 @@ export async function computeResponse(input: SyncInput): Promise<SyncOutcome> {
     if (w) works.push(w);
   }
   const rooms = await buildRooms({ db, userId, deviceId, to, from, activity, dms: interest.dms }, works);
+  const marks: Marks = { ...view.marks };
   const extensions = await buildExtensions(
-    { db, userId, deviceId, to, from, waiters, lists: interest.lists, relevant: new Set(interest.rooms.keys()), rooms: rooms.results, sent: view.rooms, states: rooms.states },
+    { db, userId, deviceId, to, from, waiters, lists: interest.lists, relevant: new Set(interest.rooms.keys()), rooms: rooms.results, sent: view.rooms, states: rooms.states, marks: view.marks, nextMarks: marks },
     request.extensions,
   );
 
   const body: SyncOutcome['body'] = { lists: {}, rooms: Object.fromEntries(rooms.results), extensions: extensions.body };
   for (const [name, l] of Object.entries(interest.lists)) body.lists[name] = { count: l.count };
   if (request.txnId !== undefined) body.txn_id = request.txnId;
-  return { body, news: rooms.results.size > 0 || extensions.news, to, changes: rooms.states };
+  return { body, news: rooms.results.size > 0 || extensions.news, to, changes: rooms.states, marks };
 }

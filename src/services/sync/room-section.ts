@@ -1,7 +1,7 @@
 // The rooms part of /sync (spec: GET /sync, "rooms"): joined rooms with timeline, state,
 // ephemeral events, account data and summary; invites and knocks with stripped state; rooms left.
 import { currentStateEvents, getEvents, getRoom, stateKeysAtGroups, stateOfGroup, timeline, type StoredEvent } from '../../db/queries/rooms';
-import { recentEvents, stateGroupBefore, type MembershipRow } from '../../db/queries/sync';
+import { recentEvents, stateGroupBefore, type MembershipRow, type SyncSnapshot } from '../../db/queries/sync';
 import { matchesFilter, type EventFilterSpec } from '../../matrix/event-filter';
 import { DEFAULT_ROOM_VERSION, roomVersion } from '../../matrix/room-versions';
 import { splitStateKey, stateKey } from '../../matrix/state-map';
@@ -16,6 +16,14 @@ import { heroesOf, summaryOf } from './summary';
 import { invitesBlocked } from '../moderation/invite-permission';
 
 const DEFAULT_TIMELINE_LIMIT = 10;
+
+/** The timeline limit a filter asks for. */
+export const timelineLimit = (filter: SyncContext['filter']): number => filter.room?.timeline?.limit ?? DEFAULT_TIMELINE_LIMIT;
+/** How many of a steady room's newest events are read to fill a timeline the filter may thin out. */
+export const steadyWindow = (filter: SyncContext['filter']): number => timelineLimit(filter) * 3;
+
+/** What the sync's snapshot query already read (sync.ts): steady rooms then need no query of their own. */
+export type Preloaded = Pick<SyncSnapshot, 'recent' | 'rooms' | 'withChildren'>;
 
 /** Events of the room state used for invites and knocks (spec: "Stripped state"). */
 const STRIPPED_TYPES = new Set(['m.room.create', 'm.room.join_rules', 'm.room.name', 'm.room.avatar', 'm.room.canonical_alias', 'm.room.encryption', 'm.room.topic']);
@@ -62,8 +70,8 @@ interface RoomTimeline {
  * events are all visible, its counts come from the membership index): `withState` loads it only
  * for rooms new to the client, where visibility is decided.
  */
-async function loadModel(ctx: SyncContext, roomId: string, withState = true): Promise<RoomModel | undefined> {
-  const room = await getRoom(ctx.db, roomId);
+async function loadModel(ctx: SyncContext, roomId: string, withState = true, known?: Preloaded['rooms']): Promise<RoomModel | undefined> {
+  const room = (!withState && known?.get(roomId)) || (await getRoom(ctx.db, roomId));
   if (!room) return undefined;
   const state = withState ? new Map((await currentStateEvents(ctx.db, roomId)).map((e) => [stateKey(e.pdu.type, e.pdu.state_key!), e])) : new Map();
   return new RoomModel(roomId, roomVersion(room.version), state, [], room.currentStateGroup, room.currentChainLength);
@@ -164,12 +172,13 @@ export async function roomSections(
   ctx: SyncContext,
   memberships: MembershipRow[],
   perRoomExtras: (roomId: string, joined: boolean) => Promise<{ accountData: { type: string; content: JsonObject }[]; ephemeral: { type: string; content: JsonObject }[]; counts?: Pick<JoinedRoom, 'unread_notifications' | 'unread_thread_notifications'> }>,
+  pre?: Preloaded,
 ): Promise<RoomSections> {
   const out: RoomSections = { join: {}, invite: {}, knock: {}, leave: {} };
   const since = ctx.since;
   const timelineFilter = ctx.filter.room?.timeline;
   const stateFilter = ctx.filter.room?.state;
-  const limit = timelineFilter?.limit ?? DEFAULT_TIMELINE_LIMIT;
+  const limit = timelineLimit(ctx.filter);
   const changedSince = (row: MembershipRow) => since === undefined || row.streamPos > since.e;
 
   const joined = memberships.filter((r) => r.membership === 'join' && roomAllowed(ctx.filter, r.roomId));
@@ -177,7 +186,7 @@ export async function roomSections(
   // state, but the timeline still starts after `since` (sync.yaml: full_state).
   const steady = joined.filter((r) => !changedSince(r) && !ctx.fullState);
   const fresh = joined.filter((r) => changedSince(r) || ctx.fullState);
-  const steadyEvents = await recentEvents(ctx.db, steady.map((r) => r.roomId), since?.e ?? 0, ctx.upto.e, limit * 3);
+  const steadyEvents = pre?.recent ?? (await recentEvents(ctx.db, steady.map((r) => r.roomId), since?.e ?? 0, ctx.upto.e, steadyWindow(ctx.filter)));
 
   for (const row of [...steady, ...fresh]) {
     const isFresh = fresh.includes(row);
@@ -194,9 +203,11 @@ export async function roomSections(
     }
     const extras = await perRoomExtras(row.roomId, true);
     if (!isFresh && tl.events.length === 0 && tl.hidden.length === 0 && extras.accountData.length === 0 && extras.ephemeral.length === 0) continue;
-    model ??= await loadModel(ctx, row.roomId, false);
+    model ??= await loadModel(ctx, row.roomId, false, pre?.rooms);
     if (!model) continue;
-    const body = await roomBody(ctx, model, tl, isFresh, stateFilter, true);
+    // A steady room's timeline is bundled only if the snapshot saw children of its events.
+    const bundle = isFresh || !pre || tl.events.some((e) => pre.withChildren.has(e.eventId));
+    const body = await roomBody(ctx, model, tl, isFresh, stateFilter, true, bundle);
     const room: JoinedRoom = { timeline: body.timeline, ...body.stateSection, account_data: { events: extras.accountData }, ephemeral: { events: extras.ephemeral } };
     if (body.summary) room.summary = body.summary;
     if (extras.counts) Object.assign(room, extras.counts);
@@ -294,7 +305,7 @@ const stateSection = (ctx: SyncContext, events: JsonObject[]): StateSection => (
  * timeline for a room new to the client (`whole`); otherwise only what changed in a gap (a
  * limited timeline). Either way it also carries the state changes the timeline left out.
  */
-async function roomBody(ctx: SyncContext, model: RoomModel, tl: RoomTimeline, whole: boolean, stateFilter: EventFilterSpec | undefined, withSummary: boolean) {
+async function roomBody(ctx: SyncContext, model: RoomModel, tl: RoomTimeline, whole: boolean, stateFilter: EventFilterSpec | undefined, withSummary: boolean, bundle = true) {
   const first = tl.events[0];
   const timelineIds = new Set(tl.events.map((e) => e.eventId));
   // The state group at the timeline's start, read only when needed (a steady room's sync has no use for it).
@@ -334,7 +345,7 @@ async function roomBody(ctx: SyncContext, model: RoomModel, tl: RoomTimeline, wh
 
   const viewer = { userId: ctx.userId, deviceId: ctx.deviceId };
   const shape: EventShape = { format: ctx.filter.event_format, fields: ctx.filter.event_fields };
-  const servedTimeline = await serveEvents(ctx.db, model.version, tl.events, viewer, { bundle: true });
+  const servedTimeline = await serveEvents(ctx.db, model.version, tl.events, viewer, { bundle });
   const servedState = await serveEvents(ctx.db, model.version, stateEvents, viewer);
   const body: { timeline: LeftRoom['timeline']; stateSection: StateSection; summary?: JsonObject } = {
     timeline: { events: shapeEvents(servedTimeline, tl.events, model.version, shape), limited: tl.limited },

@@ -15,10 +15,16 @@ const RECHECK_MS = 60_000;
 
 export const syncExtensions: SyncExtensions = {};
 
-async function resolveFilter(s: UserScope, params: SyncParams): Promise<Filter> {
+async function resolveFilter(s: UserScope, params: SyncParams, waiters: SyncWaiters): Promise<Filter> {
   if (!params.filter) return {};
   if ('inline' in params.filter) return params.filter.inline;
-  return validate(filterSchema, await filters.getFilter(s, params.filter.id), ErrCode.BAD_JSON);
+  const id = params.filter.id;
+  let filter = waiters.filters.get(id);
+  if (!filter) {
+    filter = validate(filterSchema, await filters.getFilter(s, id), ErrCode.BAD_JSON);
+    waiters.filters.set(id, filter);
+  }
+  return filter;
 }
 
 function nothingNew(since: SyncToken, waiters: SyncWaiters, now: number): boolean {
@@ -30,10 +36,11 @@ function nothingNew(since: SyncToken, waiters: SyncWaiters, now: number): boolea
  * The answer when nothing changed. The device's key counts still come with it: v1.17 makes
  * device_one_time_keys_count optional only when the device has no unclaimed one-time keys.
  */
-async function quietResponse(s: UserScope, deviceId: string, since: SyncToken): Promise<SyncResponse> {
+async function quietResponse(s: UserScope, deviceId: string, since: SyncToken, waiters: SyncWaiters): Promise<SyncResponse> {
   const response: SyncResponse = { next_batch: formatSyncToken(since) };
-  if (syncExtensions.keyCounts) {
-    const counts = await syncExtensions.keyCounts({ db: s.db, userId: s.userId, deviceId });
+  const { keyCounts } = syncExtensions;
+  if (keyCounts) {
+    const counts = await waiters.keyCounts.get(deviceId, () => keyCounts({ db: s.db, userId: s.userId, deviceId }));
     response.device_one_time_keys_count = counts.otk;
     response.device_unused_fallback_key_types = counts.fallback;
   }
@@ -41,13 +48,13 @@ async function quietResponse(s: UserScope, deviceId: string, since: SyncToken): 
 }
 
 export async function runSync(s: UserScope, deviceId: string, params: SyncParams, waiters: SyncWaiters, lazySent: Map<string, Set<string>>): Promise<SyncResponse> {
-  const filter = await resolveFilter(s, params);
+  const filter = await resolveFilter(s, params, waiters);
   let since = params.since !== undefined ? parseSyncToken(params.since) : undefined;
   const deadline = Date.now() + params.timeoutMs;
   for (;;) {
     const now = Date.now();
     if (since && !params.fullState && nothingNew(since, waiters, now)) {
-      if (now >= deadline) return quietResponse(s, deviceId, since);
+      if (now >= deadline) return quietResponse(s, deviceId, since, waiters);
       await waiters.park(deadline - now);
       continue;
     }

@@ -2,14 +2,14 @@
 // the stream heads read in the same snapshot as the user's memberships.
 import { accountDataSince } from '../../db/queries/user-data';
 import { presenceSince } from '../../db/queries/presence';
-import { ackAndReadToDevice, membershipsAndHeads, receiptsSince, roomMates } from '../../db/queries/sync';
-import { unreadCountsForRooms } from '../../db/queries/push';
+import { ackAndReadToDevice, receiptsSince, roomMates, syncSnapshot } from '../../db/queries/sync';
+import { shapeUnreadCounts } from '../../db/queries/push';
 import { defaultPushRulesContent } from '../push/rules';
 import { matchesFilter } from '../../matrix/event-filter';
 import { presenceContent } from '../../matrix/presence';
 import type { JsonObject } from '../../matrix/types';
 import type { SyncContext } from './context';
-import { roomSections, type RoomSections } from './room-section';
+import { roomSections, steadyWindow, type RoomSections } from './room-section';
 import { formatSyncToken, type SyncToken } from './token';
 
 /** To-device messages per response at most; the rest come with the next sync. */
@@ -41,7 +41,9 @@ export interface SyncOutcome {
 
 export async function computeSync(base: Omit<SyncContext, 'upto'>, typingSerial: number, ext: SyncExtensions = {}): Promise<SyncOutcome> {
   const { db, userId, deviceId, since } = base;
-  const { rows, e, m } = await membershipsAndHeads(db, userId);
+  // One statement reads the heads, the memberships, the steady rooms' new events and the unread counts.
+  const snapshot = await syncSnapshot(db, userId, { since: since && !base.fullState ? since.e : undefined, perRoom: steadyWindow(base.filter), unread: true });
+  const { rows, e, m } = snapshot;
   const upto: SyncToken = { e, m, t: typingSerial };
   const ctx: SyncContext = { ...base, upto };
   const afterM = since && !base.fullState ? since.m : 0;
@@ -68,7 +70,7 @@ export async function computeSync(base: Omit<SyncContext, 'upto'>, typingSerial:
   const receipts = miscMoved ? await receiptsSince(db, joinedIds, userId, afterM, upto.m) : [];
   // Counts change with new events and with receipts.
   const countsMoved = miscMoved || !since || base.fullState || since.e < upto.e;
-  const unread = countsMoved ? await unreadCountsForRooms(db, userId, joinedIds, base.filter.room?.timeline?.unread_thread_notifications === true) : new Map();
+  const unread = countsMoved ? shapeUnreadCounts(snapshot.unread ?? [], joinedIds, base.filter.room?.timeline?.unread_thread_notifications === true) : new Map();
   const ephemeralFilter = base.filter.room?.ephemeral;
   const roomAccountFilter = base.filter.room?.account_data;
 
@@ -97,7 +99,7 @@ export async function computeSync(base: Omit<SyncContext, 'upto'>, typingSerial:
       ephemeral: ephemeral.filter((x) => matchesFilter(ephemeralFilter, { type: x.type, sender: userId, content: x.content })),
       counts,
     };
-  });
+  }, snapshot);
 
   const response: SyncResponse = { next_batch: formatSyncToken(upto) };
   let news = false;
@@ -148,8 +150,9 @@ export async function computeSync(base: Omit<SyncContext, 'upto'>, typingSerial:
       news = true;
     }
   }
-  if (ext.keyCounts) {
-    const counts = await ext.keyCounts(ctx);
+  const { keyCounts } = ext;
+  if (keyCounts) {
+    const counts = await base.waiters.keyCounts.get(deviceId, () => keyCounts(ctx));
     response.device_one_time_keys_count = counts.otk;
     response.device_unused_fallback_key_types = counts.fallback;
   }

@@ -1,5 +1,7 @@
 // A user's parked /sync requests and what the user's object knows about the newest positions that
 // concern the user. With these in memory, a sync with nothing new costs no query at all.
+import type { Filter } from '../../api/client/filter';
+import { KeyCountCache } from './key-counts';
 import type { News } from './wake';
 
 export interface TypingRoom {
@@ -17,6 +19,10 @@ export class SyncWaiters {
   readonly ackedToDevice = new Map<string, number>();
   /** Current typists per room, as the rooms last reported them. */
   readonly typing = new Map<string, TypingRoom>();
+  /** The devices' key counts (see key-counts.ts). */
+  readonly keyCounts = new KeyCountCache();
+  /** Stored filters by id, as validated: a stored filter never changes. */
+  readonly filters = new Map<string, Filter>();
   #parked = new Set<() => void>();
 
   /** Learns the stream heads from a sync's snapshot. */
