@@ -26,7 +26,7 @@ import { deletePushActionsForEvents, writePushActions } from '../src/db/queries/
 import { wakeUsers } from '../src/services/sync/wake';
 import { sendToServers } from '../src/services/federation/outbound';
 import { checkReceivedPdu, pduErrors } from '../src/services/federation/event-checks';
-import { receiveEvent, remoteServers, type FederatedContext } from '../src/services/rooms/federated';
+import { acceptsAsPlain, persistPlainRun, receiveEvent, remoteServers, type FederatedContext } from '../src/services/rooms/federated';
 import * as fed from '../src/services/rooms/federation-serve';
 import { authorisingUser, checkSentMembership, membershipTemplate, type RemoteMembership } from '../src/services/rooms/resident-membership';
 import { adoptJoinedRoom, type SendJoinResult } from '../src/services/rooms/remote-join';
@@ -346,21 +346,61 @@ export class RoomDO extends DurableObject<Env> {
         const results: Record<string, { error?: string }> = {};
         const good = checked.filter((c): c is Extract<typeof c, { ok: true }> => c.ok).sort((a, b) => a.event.pdu.depth - b.event.pdu.depth);
         for (const c of checked) if (!c.ok && c.eventId) results[c.eventId] = { error: c.error };
+        // One lookup for the whole transaction tells which events are new (the common case).
+        const ids = good.map((c) => c.event.eventId);
+        const stored = await q.getEvents(this.#pg, ids);
+        const ctx = { ...this.#federated(model), absent: new Set(ids.filter((id) => !stored.has(id))) };
+        const seen = new Set<string>();
+        // New events that change no state and pass every check on the current state are written
+        // together (group commit); anything else first flushes them, then goes alone.
+        let run: RoomEvent[] = [];
+        let runBase = model.extremities;
+        const flush = async () => {
+          if (run.length === 0) return;
+          const events = run;
+          run = [];
+          try {
+            const positions = await persistPlainRun(ctx, events);
+            this.#announce(model, events, positions, false);
+          } catch (e) {
+            // Each is tried again alone, so that one event that cannot be stored fails by itself.
+            console.error(`[federation] storing ${events.length} events from ${origin} together failed:`, e);
+            model.extremities = runBase;
+            for (const event of events) await one(event);
+          }
+        };
+        const one = async (event: RoomEvent) => {
+          try {
+            const outcome = await receiveEvent(ctx, origin, event);
+            results[event.eventId] = outcome.error ? { error: outcome.error } : {};
+            // Local users hear of each commit as it happens (a long poll returns early, as for local sends).
+            if (outcome.accepted && outcome.streamPos !== undefined) this.#announce(model, [event], [outcome.streamPos], false);
+          } catch (e) {
+            console.error(`[federation] event ${event.eventId} from ${origin} failed:`, e);
+            results[event.eventId] = { error: 'could not process the event' };
+            this.#model = undefined; // reload from what was committed
+            ctx.absent.clear(); // what was stored is no longer certain
+          }
+        };
         for (const c of good) {
           if (c.event.pdu.room_id !== roomId) {
             results[c.event.eventId] = { error: 'event is for another room' };
             continue;
           }
-          try {
-            const outcome = await receiveEvent(this.#federated(model), origin, c.event);
-            results[c.event.eventId] = outcome.error ? { error: outcome.error } : {};
-            if (outcome.accepted && outcome.streamPos !== undefined) this.#announce(model, [c.event], [outcome.streamPos], false);
-          } catch (e) {
-            console.error(`[federation] event ${c.event.eventId} from ${origin} failed:`, e);
-            results[c.event.eventId] = { error: 'could not process the event' };
-            this.#model = undefined; // reload from what was committed
+          // A PDU repeated in one transaction is processed once.
+          if (seen.has(c.event.eventId)) continue;
+          seen.add(c.event.eventId);
+          if (acceptsAsPlain(ctx, c.event)) {
+            if (run.length === 0) runBase = model.extremities;
+            run.push(c.event);
+            results[c.event.eventId] = {};
+            model.extremities = [c.event]; // the next event of the run builds on it
+            continue;
           }
+          await flush();
+          await one(c.event);
         }
+        await flush();
         return results;
       });
     });
@@ -374,7 +414,7 @@ export class RoomDO extends DurableObject<Env> {
   }
 
   #federated(model: RoomModel): FederatedContext {
-    return { env: this.env, db: this.#pg, model, isLocal: this.#isLocal, pushActions: (event) => this.#pushActions(model, [event]) };
+    return { env: this.env, db: this.#pg, model, isLocal: this.#isLocal, pushActions: (events) => this.#pushActions(model, events) };
   }
 
   #localMembers(model: RoomModel, memberships: string[]): string[] {

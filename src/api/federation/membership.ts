@@ -6,7 +6,7 @@ import type { AppEnv, Ctx } from '../../http/context';
 import { ErrCode, MatrixError } from '../../http/errors';
 import { requireServerAuth } from '../../http/federation-auth';
 import { checkRoomId, checkUserId } from '../../matrix/ids';
-import { receiveInvite } from '../../services/federation/invite';
+import { receiveInvite, receiveInviteV1 } from '../../services/federation/invite';
 import type { RemoteMembership } from '../../services/rooms/resident-membership';
 
 export const federationMembership = new Hono<AppEnv>();
@@ -37,4 +37,10 @@ for (const membership of ['join', 'leave', 'knock'] as RemoteMembership[]) {
 federationMembership.put('/v2/invite/:roomId/:eventId', requireServerAuth, async (c) => {
   const roomId = roomIdParam(c);
   return c.json(await receiveInvite(c.env, c.get('origin'), roomId, c.req.param('eventId'), c.get('federationBody')));
+});
+
+// The v1 API (rooms of versions 1 and 2): the body is the event, the answer [200, { event }].
+federationMembership.put('/v1/invite/:roomId/:eventId', requireServerAuth, async (c) => {
+  const roomId = roomIdParam(c);
+  return c.json(await receiveInviteV1(c.env, c.get('origin'), roomId, c.req.param('eventId')!, c.get('federationBody')));
 });

@@ -1,22 +1,24 @@
 // PUT /_matrix/federation/v1/send/{txnId} (spec: server-server "Transactions"): up to 50 PDUs and
-// 100 EDUs; a transaction already received from the same origin is answered with its old result.
+// 100 EDUs; a transaction already received from the same origin is answered with its old result,
+// and two copies arriving at once are processed once (see services/federation/txn-claims.ts).
 import { Hono } from 'hono';
-import { and, eq, lt } from 'drizzle-orm';
+import type { Env } from '../../config';
 import { httpDb } from '../../db/client';
-import { receivedTransactions } from '../../db/schema';
+import { roomVersionIdOf } from '../../db/queries/federated-events';
 import { roomObject } from '../../http/auth';
 import type { AppEnv } from '../../http/context';
 import { ErrCode, MatrixError } from '../../http/errors';
 import { requireServerAuth } from '../../http/federation-auth';
 import { checkRoomId } from '../../matrix/ids';
+import { DEFAULT_ROOM_VERSION, getRoomVersion, roomVersion } from '../../matrix/room-versions';
 import { receiveEdus } from '../../services/federation/edus';
+import { pduErrors } from '../../services/federation/event-checks';
+import { claimTransaction, completeTransaction, releaseTransaction, type TxnResponse } from '../../services/federation/txn-claims';
 
 export const transactions = new Hono<AppEnv>();
 
 const MAX_PDUS = 50;
 const MAX_EDUS = 100;
-/** Remembered results of received transactions, for retries. */
-const TXN_MEMORY_MS = 24 * 3600_000;
 
 transactions.put('/send/:txnId', requireServerAuth, async (c) => {
   const origin = c.get('origin');
@@ -30,13 +32,29 @@ transactions.put('/send/:txnId', requireServerAuth, async (c) => {
     throw new MatrixError(400, ErrCode.BAD_JSON, `A transaction carries at most ${MAX_PDUS} PDUs and ${MAX_EDUS} EDUs`);
   }
   const db = httpDb(c.env);
-  const [seen] = await db.select().from(receivedTransactions).where(and(eq(receivedTransactions.origin, origin), eq(receivedTransactions.txnId, txnId)));
-  if (seen) return c.json(seen.response);
+  const claim = await claimTransaction(db, origin, txnId);
+  if (!claim.claimed) {
+    if (claim.response) return c.json(claim.response);
+    throw new MatrixError(503, ErrCode.UNKNOWN, 'This transaction is still being processed; retry later');
+  }
+  let response: TxnResponse;
+  try {
+    response = { pdus: await receivePdus(c.env, origin, body.pdus) };
+    await receiveEdus(c.env, origin, edus);
+  } catch (e) {
+    // Not remembered: the sender's retry is processed afresh.
+    await releaseTransaction(db, origin, txnId).catch(() => undefined);
+    throw e;
+  }
+  await completeTransaction(db, origin, txnId, response);
+  return c.json(response);
+});
 
-  // PDUs go to their rooms' objects, each room's in one call (in the order the origin sent them).
+/** PDUs go to their rooms' objects, each room's in one call (in the order the origin sent them). */
+async function receivePdus(env: Env, origin: string, pdus: unknown[]): Promise<Record<string, { error?: string }>> {
   const byRoom = new Map<string, unknown[]>();
   const results: Record<string, { error?: string }> = {};
-  for (const pdu of body.pdus) {
+  for (const pdu of pdus) {
     const roomId = (pdu as { room_id?: unknown })?.room_id;
     if (typeof roomId !== 'string' || checkRoomId(roomId) !== null) continue; // unparseable: dropped (spec)
     let list = byRoom.get(roomId);
@@ -44,22 +62,29 @@ transactions.put('/send/:txnId', requireServerAuth, async (c) => {
     list.push(pdu);
   }
   await Promise.all(
-    [...byRoom].map(async ([roomId, pdus]) => {
+    [...byRoom].map(async ([roomId, list]) => {
       try {
-        Object.assign(results, await roomObject(c.env, roomId).receive(roomId, origin, pdus));
+        Object.assign(results, await roomObject(env, roomId).receive(roomId, origin, list));
       } catch (e) {
-        // A room we are not in, or one whose ACL bans the origin: every PDU gets the error.
+        // A room we are not in, or one whose processing failed: every PDU gets the error.
         const error = e instanceof MatrixError ? e.error : 'could not process';
-        for (const p of pdus) {
-          const id = (p as { event_id?: unknown }).event_id;
-          if (typeof id === 'string') results[id] = { error };
-        }
+        const { version, known } = await versionForIds(env, roomId);
+        // A room we never saw: v1/v2 events name their id; later ones are keyed by the likeliest version.
+        if (!known) for (const p of list) if (typeof (p as { event_id?: unknown })?.event_id === 'string') results[(p as { event_id: string }).event_id] = { error };
+        Object.assign(results, await pduErrors(version, list, error));
       }
     }),
   );
-  await receiveEdus(c.env, origin, edus);
-  const response = { pdus: results };
-  await db.delete(receivedTransactions).where(lt(receivedTransactions.receivedTs, Date.now() - TXN_MEMORY_MS));
-  await db.insert(receivedTransactions).values({ origin, txnId, response, receivedTs: Date.now() }).onConflictDoNothing();
-  return c.json(response);
-});
+  return results;
+}
+
+/**
+ * The room version to compute the PDUs' event ids with (v3+ events carry none): the room's own
+ * when we know the room. Otherwise the room id tells v12+ (no server part) apart; for older ids we
+ * take v10, the default of most servers for such rooms (v4–v10 compute ids alike).
+ */
+async function versionForIds(env: Env, roomId: string) {
+  const id = await roomVersionIdOf(httpDb(env), roomId).catch(() => undefined);
+  const known = id ? getRoomVersion(id) : undefined;
+  return { version: known ?? roomVersion(roomId.includes(':') ? '10' : DEFAULT_ROOM_VERSION), known: known !== undefined };
+}

@@ -81,6 +81,8 @@ export interface FederatedEventInput {
   replacesState?: string;
   /** Extra rows written in the same transaction once the position is known (e.g. push actions). */
   withPosition?: (tx: Db, streamPos: number) => Promise<void>;
+  /** The room's current state group before the event: the room row is written only when it changes. */
+  currentGroupWas?: number | null;
 }
 
 export async function persistFederatedEvent(
@@ -118,8 +120,10 @@ export async function persistFederatedEvent(
       }
       for (const k of removed) await tx.delete(roomState).where(and(eq(roomState.roomId, roomId), eq(roomState.type, split(k)[0]), eq(roomState.stateKey, split(k)[1])));
       if (input.extremities) {
-        await tx.delete(forwardExtremities).where(eq(forwardExtremities.roomId, roomId));
-        if (input.extremities.length) await tx.insert(forwardExtremities).values(input.extremities.map((eventId) => ({ roomId, eventId })));
+        // One statement: the rows it deletes and the ones it inserts are never the same.
+        await tx.execute(sql`
+          with d as (delete from ${forwardExtremities} where room_id = ${roomId} and not (event_id = any(${sql.param(input.extremities)}::text[])))
+          insert into ${forwardExtremities} (room_id, event_id) select ${roomId}, unnest(${sql.param(input.extremities)}::text[]) on conflict do nothing`);
       }
     }
 
@@ -158,7 +162,7 @@ export async function persistFederatedEvent(
         });
     }
     if (accepted && input.withPosition) await input.withPosition(tx as unknown as Db, 0);
-    if (currentGroup) await tx.update(rooms).set({ currentStateGroup: currentGroup.id, currentChainLength: currentGroup.chainLength }).where(eq(rooms.roomId, roomId));
+    if (currentGroup && currentGroup.id !== input.currentGroupWas) await tx.update(rooms).set({ currentStateGroup: currentGroup.id, currentChainLength: currentGroup.chainLength }).where(eq(rooms.roomId, roomId));
     // Last: the position, with the stream lock held only for this statement and the commit.
     // Member changes that a resolution brought in carry the new event's position too.
     let streamPos: number | null = null;
@@ -286,4 +290,10 @@ export async function storeRemoteMembership(db: PooledDb, event: RoomEvent): Pro
     await tx.update(events).set({ streamPos: null }).where(eq(events.eventId, event.eventId));
     return pos;
   });
+}
+
+/** The version of a room this server knows, or undefined. */
+export async function roomVersionIdOf(db: Db, roomId: string): Promise<string | undefined> {
+  const [row] = await db.select({ version: rooms.version }).from(rooms).where(eq(rooms.roomId, roomId));
+  return row?.version;
 }

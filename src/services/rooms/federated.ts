@@ -4,7 +4,8 @@
 import type { Env } from '../../config';
 import type { Db, PooledDb } from '../../db/client';
 import { knownEventIds, persistFederatedEvent, storeOutliers } from '../../db/queries/federated-events';
-import { getEvents, stateOfGroup, type StoredEvent } from '../../db/queries/rooms';
+import { getEvents, persistEvents, stateOfGroup, type StoredEvent } from '../../db/queries/rooms';
+import { describeForStorage } from './pipeline';
 import { authorizeByAuthEvents, authorizeByState, authStateOf } from '../../matrix/auth-rules';
 import { serverNameOf } from '../../matrix/ids';
 import { authEventIds, prevEventIds } from '../../matrix/pdu';
@@ -21,8 +22,13 @@ export interface FederatedContext {
   db: PooledDb;
   model: RoomModel;
   isLocal: (userId: string) => boolean;
+  /**
+   * Ids found not stored by one lookup for a whole transaction (RoomDO receive): their own lookup
+   * is skipped. An id leaves the set once anything stores it (e.g. fetched as a missing event).
+   */
+  absent?: Set<string>;
   /** Notification actions for an accepted event, written with it (see RoomDO #pushActions). */
-  pushActions?: (event: RoomEvent) => Promise<(tx: Db, positions: Map<string, number>) => Promise<void>>;
+  pushActions?: (events: RoomEvent[]) => Promise<(tx: Db, positions: Map<string, number>) => Promise<void>>;
 }
 
 export type Outcome = { eventId: string; accepted: boolean; streamPos?: number; error?: string };
@@ -67,6 +73,7 @@ export async function storeAuthChain(ctx: FederatedContext, chain: RoomEvent[]):
     rows.push({ event: e, rejected: result.allowed ? undefined : result.reason });
   }
   await storeOutliers(ctx.db, ctx.model.roomId, rows);
+  for (const r of rows) ctx.absent?.delete(r.event.eventId);
 }
 
 /** The state before an event, from its prev events' states (resolved when they differ). */
@@ -116,51 +123,118 @@ async function remoteStateBefore(ctx: FederatedContext, origin: string, event: R
   }
 }
 
+/**
+ * The common case: the event builds on exactly the room's forward extremities, so the state
+ * before it is the model's current state (and group), and its auth events are current state
+ * events. Returns undefined when the event is not in that case.
+ */
+function onCurrentState(model: RoomModel, event: RoomEvent): { authEvents: RoomEvent[] } | undefined {
+  const prevIds = prevEventIds(event.pdu);
+  if (model.stateGroup === null || prevIds.length !== model.extremities.length) return undefined;
+  const extremities = new Set(model.extremities.map((e) => e.eventId));
+  if (!prevIds.every((id) => extremities.has(id))) return undefined;
+  const authIds = new Set(authEventIds(event.pdu));
+  const authEvents: RoomEvent[] = [];
+  for (const e of model.state.values()) if (authIds.has(e.eventId)) authEvents.push(e);
+  return authEvents.length === authIds.size ? { authEvents } : undefined;
+}
+
+/** Passes the auth events and the current state (which is the state before, see onCurrentState). */
+function passesOnCurrentState(model: RoomModel, event: RoomEvent, authEvents: RoomEvent[]): string | undefined {
+  const byAuthEvents = authorizeByAuthEvents(model.version, event, { authEvents, createEvent: model.stateEvent('m.room.create'), isRejected: () => false });
+  if (!byAuthEvents.allowed) return `auth events: ${byAuthEvents.reason}`;
+  const byBefore = authorizeByState(model.version, event, model);
+  if (!byBefore.allowed) return `state before: ${byBefore.reason}`;
+  return undefined;
+}
+
+/**
+ * A new event that changes no state (not a state event, not a redaction), built on the current
+ * extremities and passing every check: it can join a group commit (persistPlainRun).
+ */
+export function acceptsAsPlain(ctx: FederatedContext, event: RoomEvent): boolean {
+  const { pdu } = event;
+  if (typeof pdu.state_key === 'string' || pdu.type === 'm.room.redaction' || !ctx.absent?.has(event.eventId)) return false;
+  const fast = onCurrentState(ctx.model, event);
+  return fast !== undefined && passesOnCurrentState(ctx.model, event, fast.authEvents) === undefined;
+}
+
+/**
+ * Persists a run of such events, each built on the one before, in one transaction, as local
+ * sends are (group commit); returns their stream positions. The model already holds the run's
+ * last event as its extremity (the caller set it while checking the next events).
+ */
+export async function persistPlainRun(ctx: FederatedContext, run: RoomEvent[]): Promise<number[]> {
+  const { model } = ctx;
+  const writePush = ctx.pushActions ? await ctx.pushActions(run) : undefined;
+  const result = await persistEvents(ctx.db, {
+    roomId: model.roomId,
+    baseState: new Map([...model.state].map(([k, e]) => [k, e.eventId])),
+    baseGroup: model.stateGroup,
+    baseChainLength: model.chainLength,
+    batch: run.map((e) => describeForStorage(model, e, ctx.isLocal)),
+    extremities: [run[run.length - 1].eventId],
+    withPositions: writePush,
+  });
+  for (const e of run) ctx.absent?.delete(e.eventId);
+  return result.positions;
+}
+
 /** Accepts, soft-fails or rejects one checked event (missing prev events are fetched first). */
 export async function receiveEvent(ctx: FederatedContext, origin: string, event: RoomEvent, depth = 0): Promise<Outcome> {
   const { model, db } = ctx;
   const { version } = model;
-  const existing = await getEvents(db, [event.eventId]);
-  const have = existing.get(event.eventId);
-  if (have && !have.outlier) return { eventId: event.eventId, accepted: have.streamPos !== null };
-
-  // The graph before it: fetch what is missing, or failing that, the state the sender had.
+  if (!ctx.absent?.has(event.eventId)) {
+    const have = (await getEvents(db, [event.eventId])).get(event.eventId);
+    if (have && !have.outlier) return { eventId: event.eventId, accepted: have.streamPos !== null };
+  }
   let prevIds = prevEventIds(event.pdu);
-  let prevs = [...(await getEvents(db, prevIds)).values()].filter((p) => !p.outlier && p.stateGroup !== null);
-  if (prevs.length < prevIds.length && depth === 0) {
-    for (const missing of await fetchMissing(ctx, origin, event)) {
-      if (missing.eventId !== event.eventId) await receiveEvent(ctx, origin, missing, depth + 1);
-    }
-    prevs = [...(await getEvents(db, prevIds)).values()].filter((p) => !p.outlier && p.stateGroup !== null);
-  }
   let before: { state: Map<string, string>; group?: { id: number; chainLength: number } };
-  try {
-    if (prevs.length === prevIds.length && prevs.length > 0) {
-      before = await stateBefore(ctx, prevs);
-    } else {
-      const remote = await remoteStateBefore(ctx, origin, event);
-      if (!remote) return { eventId: event.eventId, accepted: false, error: 'missing prev_events and no state for them' };
-      before = { state: remote };
-      prevIds = prevs.map((p) => p.eventId);
-    }
-  } catch (e) {
-    if (e instanceof UnresolvableState) return { eventId: event.eventId, accepted: false, error: e.message };
-    throw e;
-  }
-
-  await ensureAuthEvents(ctx, origin, event);
-  const authStored = await getEvents(db, authEventIds(event.pdu));
-  const rejectedAuth = new Set([...authStored.values()].filter((e) => e.rejected).map((e) => e.eventId));
   let rejected: string | undefined;
-  const byAuthEvents = authorizeByAuthEvents(version, event, { authEvents: [...authStored.values()], createEvent: model.stateEvent('m.room.create'), isRejected: (id: string) => rejectedAuth.has(id) });
-  if (!byAuthEvents.allowed) rejected = `auth events: ${byAuthEvents.reason}`;
+  let softFailed: boolean;
+  const fast = onCurrentState(model, event);
+  if (fast) {
+    // Current state events are never rejected; the state before is the current state, so the
+    // check against it and the soft-fail check are one.
+    before = { state: new Map([...model.state].map(([k, e]) => [k, e.eventId])), group: { id: model.stateGroup!, chainLength: model.chainLength } };
+    rejected = passesOnCurrentState(model, event, fast.authEvents);
+    softFailed = false;
+  } else {
+    // The graph before it: fetch what is missing, or failing that, the state the sender had.
+    let prevs = [...(await getEvents(db, prevIds)).values()].filter((p) => !p.outlier && p.stateGroup !== null);
+    if (prevs.length < prevIds.length && depth === 0) {
+      for (const missing of await fetchMissing(ctx, origin, event)) {
+        if (missing.eventId !== event.eventId) await receiveEvent(ctx, origin, missing, depth + 1);
+      }
+      prevs = [...(await getEvents(db, prevIds)).values()].filter((p) => !p.outlier && p.stateGroup !== null);
+    }
+    try {
+      if (prevs.length === prevIds.length && prevs.length > 0) {
+        before = await stateBefore(ctx, prevs);
+      } else {
+        const remote = await remoteStateBefore(ctx, origin, event);
+        if (!remote) return { eventId: event.eventId, accepted: false, error: 'missing prev_events and no state for them' };
+        before = { state: remote };
+        prevIds = prevs.map((p) => p.eventId);
+      }
+    } catch (e) {
+      if (e instanceof UnresolvableState) return { eventId: event.eventId, accepted: false, error: e.message };
+      throw e;
+    }
 
-  const beforeEvents = await getEvents(db, [...before.state.values()]);
-  if (!rejected) {
-    const byBefore = authorizeByState(version, event, authStateOf(beforeEvents.values()));
-    if (!byBefore.allowed) rejected = `state before: ${byBefore.reason}`;
+    await ensureAuthEvents(ctx, origin, event);
+    const authStored = await getEvents(db, authEventIds(event.pdu));
+    const rejectedAuth = new Set([...authStored.values()].filter((e) => e.rejected).map((e) => e.eventId));
+    const byAuthEvents = authorizeByAuthEvents(version, event, { authEvents: [...authStored.values()], createEvent: model.stateEvent('m.room.create'), isRejected: (id: string) => rejectedAuth.has(id) });
+    if (!byAuthEvents.allowed) rejected = `auth events: ${byAuthEvents.reason}`;
+
+    const beforeEvents = await getEvents(db, [...before.state.values()]);
+    if (!rejected) {
+      const byBefore = authorizeByState(version, event, authStateOf(beforeEvents.values()));
+      if (!byBefore.allowed) rejected = `state before: ${byBefore.reason}`;
+    }
+    softFailed = !rejected && !authorizeByState(version, event, model).allowed;
   }
-  const softFailed = !rejected && !authorizeByState(version, event, model).allowed;
 
   const accepted = !rejected && !softFailed;
   const isState = typeof event.pdu.state_key === 'string';
@@ -204,7 +278,7 @@ export async function receiveEvent(ctx: FederatedContext, origin: string, event:
 
   const relation = event.pdu.content['m.relates_to'] as Record<string, unknown> | undefined;
   const replaced = isState ? before.state.get(keyOf(event.pdu)) : undefined;
-  const writePush = accepted && ctx.pushActions ? await ctx.pushActions(event) : undefined;
+  const writePush = accepted && ctx.pushActions ? await ctx.pushActions([event]) : undefined;
   const result = await persistFederatedEvent(db, {
     roomId: model.roomId,
     event,
@@ -220,7 +294,9 @@ export async function receiveEvent(ctx: FederatedContext, origin: string, event:
     relType: typeof relation?.event_id === 'string' && typeof relation?.rel_type === 'string' ? (relation.rel_type as string) : undefined,
     replacesState: replaced !== event.eventId ? replaced : undefined,
     withPosition: writePush ? (tx, pos) => writePush(tx, new Map([[event.eventId, pos]])) : undefined,
+    currentGroupWas: model.stateGroup,
   });
+  ctx.absent?.delete(event.eventId);
 
   if (current && extremities) {
     // The model follows what was committed, its state group included (local events build on it).
@@ -235,8 +311,16 @@ export async function receiveEvent(ctx: FederatedContext, origin: string, event:
       if (e) model.state.set(k, { eventId: e.eventId, pdu: e.pdu });
     }
     if (event.pdu.type === 'm.room.redaction') model.redactState(event);
-    const extremityEvents = await getEvents(db, extremities.filter((id) => id !== event.eventId));
-    model.extremities = [...extremityEvents.values()].map((e) => ({ eventId: e.eventId, pdu: e.pdu })).concat([event]);
+    // Extremities kept from before are in the model already.
+    const held = new Map(model.extremities.map((e) => [e.eventId, e]));
+    const others = extremities.filter((id) => id !== event.eventId);
+    const missing = others.filter((id) => !held.has(id));
+    const fetched = missing.length ? await getEvents(db, missing) : new Map<string, StoredEvent>();
+    model.extremities = others
+      .map((id) => held.get(id) ?? fetched.get(id))
+      .filter((e): e is RoomEvent => e !== undefined)
+      .map((e) => ({ eventId: e.eventId, pdu: e.pdu }))
+      .concat([event]);
   }
   return { eventId: event.eventId, accepted, streamPos: result.streamPos ?? undefined, error: rejected ?? (softFailed ? 'soft-failed' : undefined) };
 }

@@ -297,4 +297,39 @@ describe('a consistent room', () => {
     expect(events.map((e) => e.event_id)).not.toContain(bad.eventId);
     expect((await stateMap(s.alice, s.roomId)).get('m.room.power_levels|')!.content.users_default).toBe(0);
   });
+  it('a chain of messages with a refused state change inside is stored in order, each once, and only the good ones', async () => {
+    const s = await sharedRoom();
+    const pl = (await stateMap(s.alice, s.roomId)).get('m.room.power_levels|')!.content;
+    const sync0 = await sync(s.alice);
+    const pdus: Record<string, unknown>[] = [];
+    const ids: string[] = [];
+    const chain = async (fields: Parameters<typeof bobEvent>[1]) => {
+      const e = await bobEvent(s, fields);
+      s.last = { id: e.eventId, depth: s.last.depth + 1 };
+      pdus.push(e.event);
+      ids.push(e.eventId);
+      return e.eventId;
+    };
+    for (let i = 0; i < 5; i++) await chain(message(`m${i}`));
+    // Built on m4 but refused (bob has no power to change power levels): it is no extremity, so
+    // the next message builds on m4 too.
+    const tip = s.last;
+    const bad = await bobEvent(s, { type: 'm.room.power_levels', state_key: '', content: { ...pl, users_default: 100 } });
+    pdus.push(bad.event);
+    s.last = tip;
+    for (let i = 5; i < 8; i++) await chain(message(`m${i}`));
+    const results = await send(s, pdus);
+    for (const id of ids) expect(results[id], id).toEqual({});
+    expect(results[bad.eventId].error).toMatch(/power|auth|state/);
+    const events = await timeline(s.alice, s.roomId);
+    const seen = events.map((e) => e.event_id).filter((id) => ids.includes(id));
+    expect(seen).toEqual(ids);
+    expect(events.map((e) => e.event_id)).not.toContain(bad.eventId);
+    expect((await stateMap(s.alice, s.roomId)).get('m.room.power_levels|')!.content.users_default).toBe(0);
+    // An incremental sync has every message once, in order.
+    const later = await sync(s.alice, { since: sync0.next_batch, filter: JSON.stringify({ room: { timeline: { limit: 50 } } }) });
+    expect(timelineIds(later, s.roomId).filter((id) => ids.includes(id))).toEqual(ids);
+    // The room goes on from the last message.
+    await expectStillWorks(s);
+  });
 });
