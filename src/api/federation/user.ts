@@ -10,6 +10,7 @@ import { requireServerAuth } from '../../http/federation-auth';
 import { checkUserId, serverNameOf } from '../../matrix/ids';
 import { claimKeys } from '../../services/e2ee/keys';
 import { keysForServer, userDevices } from '../../services/federation/device-lists';
+import { keysClaimed } from '../../services/sync/wake';
 
 export const federationUser = new Hono<AppEnv>();
 
@@ -35,5 +36,8 @@ federationUser.post('/user/keys/claim', requireServerAuth, async (c) => {
   const wanted = Object.entries(req.one_time_keys)
     .filter(([userId]) => serverNameOf(userId) === ours)
     .flatMap(([userId, devices]) => Object.entries(devices).map(([deviceId, algorithm]) => ({ userId, deviceId, algorithm })));
-  return c.json({ one_time_keys: await claimKeys(httpDb(c.env), wanted) });
+  const claimed = await claimKeys(httpDb(c.env), wanted);
+  // The owners' objects keep key counts for /sync: they must drop them, as for a local claim.
+  await keysClaimed(c.env, new Map(Object.entries(claimed).map(([owner, byDevice]) => [owner, Object.keys(byDevice)])));
+  return c.json({ one_time_keys: claimed });
 });

@@ -6,6 +6,8 @@ import type { Db, PooledDb } from '../client';
 import { eventEdges, events, forwardExtremities, redactions, roomMemberships, roomState, rooms, stateGroupEntries, stateGroups } from '../schema';
 import { assignStreamPositions, MAX_CHAIN_LENGTH } from './rooms';
 import type { RoomEvent } from '../../matrix/types';
+import { executeTogether } from '../bulk-insert';
+import { searchIndexStatements } from './search';
 
 type Tx = Parameters<Parameters<PooledDb['transaction']>[0]>[0];
 
@@ -162,6 +164,8 @@ export async function persistFederatedEvent(
         });
     }
     if (accepted && input.withPosition) await input.withPosition(tx as unknown as Db, 0);
+    // Searchable like a local event (the index is written with the events, see search.ts).
+    if (accepted) await executeTogether(tx, searchIndexStatements(roomId, [{ event, redacts: input.redacts }]));
     if (currentGroup && currentGroup.id !== input.currentGroupWas) await tx.update(rooms).set({ currentStateGroup: currentGroup.id, currentChainLength: currentGroup.chainLength }).where(eq(rooms.roomId, roomId));
     // Last: the position, with the stream lock held only for this statement and the commit.
     // Member changes that a resolution brought in carry the new event's position too.

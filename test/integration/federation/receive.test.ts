@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { hashAndSignEvent } from '../../../src/matrix/event-signing';
 import { roomVersion } from '../../../src/matrix/room-versions';
 import { generateSigningKeyText, parseSigningKey } from '../../../src/matrix/signing';
-import { registerUser, type TestUser } from '../helpers/client';
+import { call, registerUser, type TestUser } from '../helpers/client';
 import { createRoom, getEvent, sendOk, stateMap, timeline } from '../helpers/rooms';
 import { expectSpec } from '../helpers/spec';
 import { sync, timelineIds } from '../sync/helpers';
@@ -331,5 +331,25 @@ describe('a consistent room', () => {
     expect(timelineIds(later, s.roomId).filter((id) => ids.includes(id))).toEqual(ids);
     // The room goes on from the last message.
     await expectStillWorks(s);
+  });
+});
+
+describe('events from other servers in the search index', () => {
+  it('finds a message stored on the fast path and one that forks off an older event', async () => {
+    const s = await sharedRoom();
+    const fork = s.last;
+    const onTip = await bobEvent(s, message('zebracrossing on the tip'));
+    expect((await send(s, [onTip.event]))[onTip.eventId]).toEqual({});
+    s.last = fork; // built on the join again: not the current extremity, so stored alone
+    const forked = await bobEvent(s, message('zebracrossing from a fork'));
+    expect((await send(s, [forked.event]))[forked.eventId]).toEqual({});
+    const r = await call('POST', '/_matrix/client/v3/search', {
+      token: s.alice.token,
+      body: { search_categories: { room_events: { search_term: 'zebracrossing', filter: { rooms: [s.roomId] } } } },
+    });
+    expect(r.status).toBe(200);
+    expectSpec('POST /_matrix/client/v3/search', 200, r.body);
+    const found = (r.body.search_categories as { room_events: { results: { result: { event_id: string } }[] } }).room_events.results.map((x) => x.result.event_id);
+    expect(found.sort()).toEqual([onTip.eventId, forked.eventId].sort());
   });
 });
