@@ -6,12 +6,10 @@
 // /sync; p50/p99 from send to delivery. Both servers run the Worker bundle as `wrangler deploy` builds
 // it under plain Miniflare, as lib/server.mjs does (wrangler dev would rebuild on every file another
 // engineer saves), each on its own embedded Postgres, federating over loopback (FEDERATION_RESOLVE).
-import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
 import { mkdirSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { Log, LogLevel, Miniflare } from 'miniflare';
 import { tsImport } from 'tsx/esm/api';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
@@ -21,6 +19,7 @@ import { freePort, startPostgres } from '../lib/postgres.mjs';
 import { newSigningKeyText } from '../lib/signing-key.mjs';
 import { removeStaleDirs, stopChildrenAtExit } from './lib/cleanup.mjs';
 import { childPids, cpuMs } from './lib/cpu.mjs';
+import { buildBundle } from './lib/server.mjs';
 import { api } from './lib/client.mjs';
 import { registerUser } from './lib/users.mjs';
 
@@ -70,12 +69,6 @@ async function startFakeRemote() {
   }
 
   return { baseUrl: `http://127.0.0.1:${port}`, request, signEvent, stop: () => new Promise((r) => http.close(r)) };
-}
-
-async function buildBundle(outdir) {
-  const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', WRANGLER_HIDE_BANNER: 'true' };
-  await promisify(execFile)(path.join(root, 'node_modules/.bin/wrangler'), ['deploy', '--dry-run', '--outdir', outdir], { cwd: root, env });
-  return path.join(outdir, 'index.js');
 }
 
 /** One homeserver named `serverName` on 127.0.0.1:`port`: its own Postgres, relay and Miniflare. */

@@ -10,12 +10,12 @@
 // decrypts a Megolm message whose key came through the to_device extension.
 import * as sdk from '@matrix-org/matrix-sdk-crypto-wasm';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { api as clientApi, type Json } from './lib/olm';
 
 const baseUrl = inject('homeserverUrl');
 const client = `${baseUrl}/_matrix/client/v3`;
 const slidingSync = `${baseUrl}/_matrix/client/unstable/org.matrix.simplified_msc3575/sync`;
 
-type Json = Record<string, any>;
 
 /** matrix-rust-sdk's DEFAULT_REQUIRED_STATE (room_list_service/mod.rs), as ruma serialises the types. */
 const DEFAULT_REQUIRED_STATE: [string, string][] = [
@@ -39,16 +39,8 @@ const DEFAULT_REQUIRED_STATE: [string, string][] = [
 ];
 const SUBSCRIPTION_REQUIRED_STATE: [string, string][] = [...DEFAULT_REQUIRED_STATE, ['m.room.pinned_events', '']];
 
-async function api(method: string, path: string, token: string | undefined, body?: unknown): Promise<Json> {
-  const res = await fetch(`${client}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = (await res.json()) as Json;
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
+/** A client-server request to the server under test (lib/olm.ts's helper, bound to it). */
+const api = (method: string, path: string, token: string | undefined, body?: unknown): Promise<Json> => clientApi(baseUrl, method, path, token, body);
 
 /** One sliding sync request as matrix-rust-sdk sends it: pos and timeout in the query, the rest in the body. */
 async function ss(token: string, body: Json, pos?: string, timeoutMs?: number): Promise<Json> {

@@ -18,7 +18,8 @@ import { childPids } from './cpu.mjs';
 const SERVER_NAME = 'bench.local';
 const HELLO_WORLD = 'export default { fetch: () => new Response("hello") };';
 
-async function buildBundle(outdir) {
+/** The Worker bundle exactly as `wrangler deploy` builds it, in `outdir`; returns the script's path. */
+export async function buildBundle(outdir) {
   const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', WRANGLER_HIDE_BANNER: 'true' }; // no banner: no update check over the network
   await promisify(execFile)(path.join(root, 'node_modules/.bin/wrangler'), ['deploy', '--dry-run', '--outdir', outdir], { cwd: root, env });
   return path.join(outdir, 'index.js');
