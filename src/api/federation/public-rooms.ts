@@ -1,13 +1,12 @@
 // GET and POST /_matrix/federation/v1/publicRooms (spec: server-server "Published Room
 // Directory"): our published rooms, for other servers' users, as our own users see them.
 import { Hono } from 'hono';
-import { z } from 'zod';
 import { httpDb } from '../../db/client';
 import { validate } from '../../http/body';
 import type { AppEnv, Ctx } from '../../http/context';
 import { ErrCode, MatrixError } from '../../http/errors';
 import { requireServerAuth } from '../../http/federation-auth';
-import { publicRooms } from '../../services/rooms/public-rooms';
+import { publicRooms, publicRoomsBody } from '../../services/rooms/public-rooms';
 
 export const federationPublicRooms = new Hono<AppEnv>();
 
@@ -26,21 +25,9 @@ function query(c: Ctx) {
 
 federationPublicRooms.get('/publicRooms', requireServerAuth, async (c) => c.json(await publicRooms(httpDb(c.env), query(c))));
 
-const postBody = z
-  .object({
-    limit: z.number().int().min(0).optional(),
-    since: z.string().nullish(),
-    filter: z
-      .object({ generic_search_term: z.string().nullish(), room_types: z.array(z.string().nullable()).nullish() })
-      .passthrough()
-      .nullish(),
-    include_all_networks: z.boolean().optional(),
-    third_party_instance_id: z.string().optional(),
-  })
-  .passthrough();
 
 federationPublicRooms.post('/publicRooms', requireServerAuth, async (c) => {
-  const req = validate(postBody, c.get('federationBody') ?? {});
+  const req = validate(publicRoomsBody, c.get('federationBody') ?? {});
   return c.json(
     await publicRooms(httpDb(c.env), {
       limit: req.limit,

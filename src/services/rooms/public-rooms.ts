@@ -1,6 +1,7 @@
 // The published room directory (spec: GET and POST /publicRooms). Rooms come biggest first, then
 // by room id; tokens carry the last room seen and the direction, so pages stay consistent while
 // member counts change (the same keyset scheme as Synapse).
+import { z } from 'zod';
 import type { Db } from '../../db/client';
 import { publicRoomRows, type SummaryRow } from '../../db/queries/summaries';
 import { ErrCode, MatrixError } from '../../matrix/errors';
@@ -10,6 +11,20 @@ import { base64UrlDecodeJson, base64UrlEncodeJson } from './tokens';
 
 /** The most rooms one response lists (also what `limit` 0 or absent means). */
 const MAX_LIMIT = 100;
+
+/** The body of POST /publicRooms, the same in the client-server and server-server APIs. */
+export const publicRoomsBody = z
+  .object({
+    limit: z.number().int().min(0).optional(),
+    since: z.string().nullish(),
+    filter: z
+      .object({ generic_search_term: z.string().nullish(), room_types: z.array(z.string().nullable()).nullish() })
+      .passthrough()
+      .nullish(),
+    include_all_networks: z.boolean().optional(),
+    third_party_instance_id: z.string().optional(),
+  })
+  .passthrough();
 
 export interface PublicRoomsRequest {
   limit?: number;

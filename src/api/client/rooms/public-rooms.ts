@@ -1,6 +1,5 @@
 // GET and POST /publicRooms (spec: client-server "Published room directory").
 import { Hono } from 'hono';
-import { z } from 'zod';
 import { httpDb } from '../../../db/client';
 import { authenticate, requireAuth } from '../../../http/auth';
 import { body } from '../../../http/body';
@@ -8,7 +7,7 @@ import type { AppEnv, Ctx } from '../../../http/context';
 import { ErrCode, MatrixError } from '../../../http/errors';
 import { checkServerName } from '../../../matrix/ids';
 import { remotePublicRooms } from '../../../services/federation/queries';
-import { publicRooms, type PublicRoomsRequest } from '../../../services/rooms/public-rooms';
+import { publicRooms, publicRoomsBody, type PublicRoomsRequest } from '../../../services/rooms/public-rooms';
 import { intQuery, requesterIfAny } from './params';
 
 export const publicRoomsApi = new Hono<AppEnv>();
@@ -36,22 +35,10 @@ publicRoomsApi.get('/publicRooms', async (c) => {
   return list(c, { limit: intQuery(c, 'limit', 0), since: c.req.query('since') || undefined }, server);
 });
 
-const queryBody = z
-  .object({
-    limit: z.number().int().min(0).optional(),
-    since: z.string().nullish(),
-    filter: z
-      .object({ generic_search_term: z.string().nullish(), room_types: z.array(z.string().nullable()).nullish() })
-      .passthrough()
-      .nullish(),
-    include_all_networks: z.boolean().optional(),
-    third_party_instance_id: z.string().optional(),
-  })
-  .passthrough();
 
 publicRoomsApi.post('/publicRooms', requireAuth({ allowGuests: true }), async (c) => {
   const server = remoteServer(c);
-  const req = await body(c, queryBody, { emptyAsObject: true });
+  const req = await body(c, publicRoomsBody, { emptyAsObject: true });
   const request = {
     limit: req.limit,
     since: req.since ?? undefined,
