@@ -85,9 +85,8 @@ async function loginDevice(baseUrl, user) {
   return { ...user, deviceId: body.device_id, accessToken: body.access_token };
 }
 
-export async function run({ server }) {
-  const { baseUrl } = server;
-  const client = `${baseUrl}/_matrix/client/v3`;
+/** The owners' devices with published keys, and the requesters with the bodies they send. */
+export async function prepare(baseUrl) {
   const owners = await registerUsers(baseUrl, 'keys-owner', OWNERS);
   const devices = [...owners];
   for (let d = 1; d < DEVICES_PER_OWNER; d++) devices.push(...(await Promise.all(owners.map((o) => loginDevice(baseUrl, o)))));
@@ -100,9 +99,16 @@ export async function run({ server }) {
   for (const d of devices) (claimWanted[d.userId] ??= {})[d.deviceId] = 'signed_curve25519';
   const claimBody = JSON.stringify({ one_time_keys: claimWanted });
   const asClient = (body) => perConnection(requesters, (u) => ({ headers: { authorization: `Bearer ${u.accessToken}`, 'content-type': 'application/json' }, body }));
+  return { devices, perDevice, queryClient: asClient(queryBody), claimClient: asClient(claimBody) };
+}
 
-  const query = await measure(`POST /keys/query (${devices.length} devices)`, { url: `${client}/keys/query`, method: 'POST', pid: server.pid, setupClient: asClient(queryBody) });
-  const claim = await measure(`POST /keys/claim (${devices.length} devices)`, { url: `${client}/keys/claim`, method: 'POST', pid: server.pid, setupClient: asClient(claimBody) });
+export async function run({ server }) {
+  const { baseUrl } = server;
+  const client = `${baseUrl}/_matrix/client/v3`;
+  const { devices, perDevice, queryClient, claimClient } = await prepare(baseUrl);
+
+  const query = await measure(`POST /keys/query (${devices.length} devices)`, { url: `${client}/keys/query`, method: 'POST', pid: server.pid, setupClient: queryClient });
+  const claim = await measure(`POST /keys/claim (${devices.length} devices)`, { url: `${client}/keys/claim`, method: 'POST', pid: server.pid, setupClient: claimClient });
 
   // Whether every claim got one-time keys: a device that ran out answered with its fallback key.
   const left = await Promise.all(devices.map(async (d) => (await api(baseUrl, d.accessToken, 'POST', '/keys/upload', {})).one_time_key_counts.signed_curve25519));
