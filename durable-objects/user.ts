@@ -230,8 +230,9 @@ export class UserDO extends DurableObject<Env> {
       }
     }, true);
   }
+  /** JSON text: see e2ee.keys.queryKeysJson. */
   queryKeys(userId: string, query: [string, string[]][]) {
-    return this.#call(userId, (s) => e2ee.keys.queryKeys(s.db, userId, new Map(query)));
+    return this.#call(userId, (s) => e2ee.keys.queryKeysJson(s.db, userId, new Map(query)));
   }
   /** Claims keys of local users' devices for this user (invariant 5: each one-time key at most once). */
   claimKeys(userId: string, wanted: { userId: string; deviceId: string; algorithm: string }[]) {

@@ -1,5 +1,6 @@
 // The error model (invariant 8 of the design) and CORS, on the routes that exist so far.
 import { describe, expect, it } from 'vitest';
+import { SELF } from 'cloudflare:test';
 import { call, registerUser } from './helpers/client';
 
 describe('error model', () => {
@@ -82,6 +83,31 @@ describe('error model', () => {
     const r = await call('GET', `/_matrix/client/v3/account/whoami?access_token=${encodeURIComponent(user.token)}`);
     expect(r.status).toBe(200);
     expect(r.body.user_id).toBe(user.userId);
+  });
+
+  it('refuses a body over the request size limit with 413 M_TOO_LARGE, with or without a declared length', async () => {
+    const user = await registerUser();
+    const path = `/_matrix/client/v3/user/${encodeURIComponent(user.userId)}/filter`;
+    const limit = 1024 * 1024;
+    const padded = (n: number) => new TextEncoder().encode(`{"event_fields":[],"x":"${'a'.repeat(n - 30)}"}`.padEnd(n, ' '));
+    const declared = await call('POST', path, { token: user.token, raw: padded(limit + 1) });
+    expect(declared.status).toBe(413);
+    expect(declared.body.errcode).toBe('M_TOO_LARGE');
+    // Streamed (no content-length): the cap applies while reading.
+    const big = padded(limit + 1);
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let at = 0; at < big.length; at += 64 * 1024) controller.enqueue(big.slice(at, at + 64 * 1024));
+        controller.close();
+      },
+    });
+    const streamed = await SELF.fetch(`http://myelin.test${path}`, { method: 'POST', headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json' }, body: stream });
+    expect(streamed.status).toBe(413);
+    expect(((await streamed.json()) as { errcode: string }).errcode).toBe('M_TOO_LARGE');
+    // At the limit the body is read and judged on its content.
+    const atLimit = await call('POST', path, { token: user.token, raw: padded(limit) });
+    expect(atLimit.status, JSON.stringify(atLimit.body)).toBe(200);
+    expect(typeof atLimit.body.filter_id).toBe('string');
   });
 });
 
