@@ -3,11 +3,9 @@
 // batch of accepted events is persisted in one transaction (group commit) before any of them is
 // acknowledged. The current state lives in memory and is rebuilt from Postgres on wake-up.
 import { DurableObject } from 'cloudflare:workers';
-import { sql } from 'drizzle-orm';
 import { config, type Env } from '../src/config';
 import { pooledDb, type Db, type PooledDb } from '../src/db/client';
 import * as q from '../src/db/queries/rooms';
-import { events, roomState } from '../src/db/schema';
 import { checkCreateEvent, authResultToError } from '../src/matrix/auth-rules';
 import { ErrCode, MatrixError } from '../src/matrix/errors';
 import { serverNameOf } from '../src/matrix/ids';
@@ -25,12 +23,12 @@ import { pushActionsForBatch, withStreamPositions, type PendingPushAction } from
 import { deletePushActionsForEvents, writePushActions } from '../src/db/queries/push';
 import { wakeUsers } from '../src/services/sync/wake';
 import { sendToServers } from '../src/services/federation/outbound';
-import { checkReceivedPdu, pduErrors } from '../src/services/federation/event-checks';
-import { acceptsAsPlain, persistPlainRun, receiveEvent, remoteServers, type FederatedContext } from '../src/services/rooms/federated';
+import { pduErrors } from '../src/services/federation/event-checks';
+import { remoteServers, type FederatedContext } from '../src/services/rooms/federated';
+import { receivePdus, type RoomReceiver } from '../src/services/rooms/receive-pdus';
 import * as fed from '../src/services/rooms/federation-serve';
-import { authorisingUser, checkSentMembership, membershipTemplate, type RemoteMembership } from '../src/services/rooms/resident-membership';
+import { acceptSentMembership, authorisingUser, membershipTemplate, type RemoteMembership } from '../src/services/rooms/resident-membership';
 import { adoptJoinedRoom, type SendJoinResult } from '../src/services/rooms/remote-join';
-import { hashAndSignEvent } from '../src/matrix/event-signing';
 import { countersignInvite } from '../src/services/federation/invite';
 import { strippedStateOf } from '../src/services/rooms/stripped-state';
 import { serverAllowedByAcl } from '../src/matrix/server-acl';
@@ -43,16 +41,6 @@ import type { Viewer } from '../src/services/rooms/serve';
 import type { EventFilterSpec } from '../src/matrix/event-filter';
 import { refuseBlockedInvite } from '../src/services/moderation/invite-permission';
 import { forgetLeftRooms, leavesOfLocalUsers } from '../src/services/rooms/forget-on-leave';
-
-/** Ids of the room's current state events redacted by a redaction of the same room. */
-async function redactedStateIds(db: Db, roomId: string): Promise<Set<string>> {
-  const r = (await db.execute(sql`
-    select s.event_id from ${roomState} s
-    join ${events} e on e.event_id = s.event_id
-    join ${events} r on r.event_id = e.redacted_by and r.room_id = e.room_id
-    where s.room_id = ${roomId}`)) as unknown as { rows: { event_id: string }[] };
-  return new Set(r.rows.map((x) => x.event_id));
-}
 
 interface Pending {
   intent: Intent;
@@ -123,7 +111,7 @@ export class RoomDO extends DurableObject<Env> {
       const [stateEvents, extremities, redacted] = await Promise.all([
         q.currentStateEvents(this.#pg, roomId),
         q.extremityEvents(this.#pg, roomId),
-        redactedStateIds(this.#pg, roomId),
+        q.redactedStateIds(this.#pg, roomId),
       ]);
       const state = new Map<string, RoomEvent>();
       for (const e of stateEvents) {
@@ -341,68 +329,7 @@ export class RoomDO extends DurableObject<Env> {
       const model = await this.#existing(roomId);
       // A denied origin gets an error for each PDU (keyed by the ids it would have), none checked further.
       if (!serverAllowedByAcl(model.content('m.room.server_acl'), origin)) return pduErrors(model.version, pdus, 'Server is banned by the room ACL');
-      const checked = await Promise.all(pdus.map((p) => checkReceivedPdu(this.env, this.#pg, model.version, p)));
-      return this.#exclusive(async () => {
-        const results: Record<string, { error?: string }> = {};
-        const good = checked.filter((c): c is Extract<typeof c, { ok: true }> => c.ok).sort((a, b) => a.event.pdu.depth - b.event.pdu.depth);
-        for (const c of checked) if (!c.ok && c.eventId) results[c.eventId] = { error: c.error };
-        // One lookup for the whole transaction tells which events are new (the common case).
-        const ids = good.map((c) => c.event.eventId);
-        const stored = await q.getEvents(this.#pg, ids);
-        const ctx = { ...this.#federated(model), absent: new Set(ids.filter((id) => !stored.has(id))) };
-        const seen = new Set<string>();
-        // New events that change no state and pass every check on the current state are written
-        // together (group commit); anything else first flushes them, then goes alone.
-        let run: RoomEvent[] = [];
-        let runBase = model.extremities;
-        const flush = async () => {
-          if (run.length === 0) return;
-          const events = run;
-          run = [];
-          try {
-            const positions = await persistPlainRun(ctx, events);
-            this.#announce(model, events, positions, false);
-          } catch (e) {
-            // Each is tried again alone, so that one event that cannot be stored fails by itself.
-            console.error(`[federation] storing ${events.length} events from ${origin} together failed:`, e);
-            model.extremities = runBase;
-            for (const event of events) await one(event);
-          }
-        };
-        const one = async (event: RoomEvent) => {
-          try {
-            const outcome = await receiveEvent(ctx, origin, event);
-            results[event.eventId] = outcome.error ? { error: outcome.error } : {};
-            // Local users hear of each commit as it happens (a long poll returns early, as for local sends).
-            if (outcome.accepted && outcome.streamPos !== undefined) this.#announce(model, [event], [outcome.streamPos], false);
-          } catch (e) {
-            console.error(`[federation] event ${event.eventId} from ${origin} failed:`, e);
-            results[event.eventId] = { error: 'could not process the event' };
-            this.#model = undefined; // reload from what was committed
-            ctx.absent.clear(); // what was stored is no longer certain
-          }
-        };
-        for (const c of good) {
-          if (c.event.pdu.room_id !== roomId) {
-            results[c.event.eventId] = { error: 'event is for another room' };
-            continue;
-          }
-          // A PDU repeated in one transaction is processed once.
-          if (seen.has(c.event.eventId)) continue;
-          seen.add(c.event.eventId);
-          if (acceptsAsPlain(ctx, c.event)) {
-            if (run.length === 0) runBase = model.extremities;
-            run.push(c.event);
-            results[c.event.eventId] = {};
-            model.extremities = [c.event]; // the next event of the run builds on it
-            continue;
-          }
-          await flush();
-          await one(c.event);
-        }
-        await flush();
-        return results;
-      });
+      return receivePdus(this.#receiver(model), origin, pdus);
     });
   }
 
@@ -415,6 +342,16 @@ export class RoomDO extends DurableObject<Env> {
 
   #federated(model: RoomModel): FederatedContext {
     return { env: this.env, db: this.#pg, model, isLocal: this.#isLocal, pushActions: (events) => this.#pushActions(model, events) };
+  }
+
+  /** What receiving events from other servers needs of this object. */
+  #receiver(model: RoomModel): RoomReceiver {
+    return {
+      federated: this.#federated(model),
+      exclusive: (fn) => this.#exclusive(fn),
+      announce: (events, positions) => this.#announce(model, events, positions, false),
+      forgetModel: () => (this.#model = undefined),
+    };
   }
 
   #localMembers(model: RoomModel, memberships: string[]): string[] {
@@ -554,40 +491,7 @@ export class RoomDO extends DurableObject<Env> {
    * receive pipeline; for a join the answer carries the state before it and the auth chain.
    */
   sendMembership(roomId: string, origin: string, eventId: string, raw: unknown, membership: RemoteMembership) {
-    return asRpcResult(async () => {
-      const model = await this.#existing(roomId);
-      fed.assertAllowedByAcl(model, origin);
-      const checked = await checkReceivedPdu(this.env, this.#pg, model.version, raw);
-      if (!checked.ok) throw new MatrixError(400, ErrCode.BAD_JSON, `Invalid event: ${checked.error}`);
-      let event = checked.event;
-      checkSentMembership(model, origin, eventId, event, membership);
-      // A restricted join names one of our users: we add our signature (spec: send_join `event`).
-      let countersigned = false;
-      if (membership === 'join' && typeof event.pdu.content.join_authorised_via_users_server === 'string' && this.#isLocal(event.pdu.content.join_authorised_via_users_server)) {
-        const key = await serverSigningKey(this.env);
-        const own = config(this.env).serverName;
-        const signed = await hashAndSignEvent({ ...event.pdu } as unknown as Record<string, unknown>, model.version, own, key);
-        event = { eventId: event.eventId, pdu: { ...event.pdu, signatures: { ...event.pdu.signatures, ...signed.signatures } } };
-        countersigned = true;
-      }
-      const outcome = await this.#exclusive(() => receiveEvent(this.#federated(model), origin, event));
-      if (!outcome.accepted) throw new MatrixError(403, ErrCode.FORBIDDEN, `The ${membership} was not accepted: ${outcome.error ?? 'refused'}`);
-      if (outcome.streamPos !== undefined) this.#announce(model, [event], [outcome.streamPos], false);
-      // Other servers in the room hear of it from us, the resident server.
-      void sendToServers(this.env, remoteServers(model, config(this.env).serverName).filter((s) => s !== origin), [{ kind: 'pdu', body: event.pdu as unknown as Record<string, unknown> }]);
-      // The knocker sees the room's stripped state (spec: send_knock `knock_room_state`).
-      if (membership === 'knock') return { knock_room_state: strippedStateOf(model, event.pdu.sender) };
-      if (membership !== 'join') return {};
-      const state = await fed.stateAt(this.#pg, model, event.eventId);
-      return {
-        origin: config(this.env).serverName,
-        state: state.pdus,
-        auth_chain: state.auth_chain,
-        ...(countersigned ? { event: event.pdu } : {}),
-        members_omitted: false,
-        servers_in_room: [config(this.env).serverName, ...remoteServers(model, config(this.env).serverName)],
-      };
-    });
+    return asRpcResult(async () => acceptSentMembership(this.#receiver(await this.#existing(roomId)), origin, eventId, raw, membership));
   }
 
   // Federation: rooms that live elsewhere.
@@ -600,7 +504,7 @@ export class RoomDO extends DurableObject<Env> {
         if (existing?.membership(String(joinPdu.state_key)) === 'join') return { roomId };
         const model = await adoptJoinedRoom(this.env, this.#pg, this.#isLocal, roomId, roomVersion(versionId), { eventId, pdu: joinPdu as never }, result);
         this.#model = Promise.resolve(model);
-        const [pos] = (await q.getEvents(this.#pg, [eventId])).get(eventId)?.streamPos !== undefined ? [(await q.getEvents(this.#pg, [eventId])).get(eventId)!.streamPos!] : [0];
+        const pos = (await q.getEvents(this.#pg, [eventId])).get(eventId)?.streamPos ?? 0;
         this.#announce(model, [{ eventId, pdu: joinPdu as never }], [pos], false);
         return { roomId };
       }),

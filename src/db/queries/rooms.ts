@@ -78,6 +78,16 @@ function toStored({ json, ...rest }: Omit<StoredEvent, 'pdu'> & { json: string }
   return { ...rest, pdu: parsePdu(json) };
 }
 
+/** Ids of the room's current state events redacted by a redaction of the same room. */
+export async function redactedStateIds(db: Db, roomId: string): Promise<Set<string>> {
+  const r = (await db.execute(sql`
+    select s.event_id from ${roomState} s
+    join ${events} e on e.event_id = s.event_id
+    join ${events} r on r.event_id = e.redacted_by and r.room_id = e.room_id
+    where s.room_id = ${roomId}`)) as unknown as { rows: { event_id: string }[] };
+  return new Set(r.rows.map((x) => x.event_id));
+}
+
 export async function getEvents(db: Db, eventIds: string[]): Promise<Map<string, StoredEvent>> {
   if (eventIds.length === 0) return new Map();
   const rows = await db.select(storedColumns).from(events).where(inArray(events.eventId, eventIds));

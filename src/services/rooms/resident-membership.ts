@@ -1,6 +1,7 @@
 // The resident server's side of joins, leaves and knocks from other servers (spec: server-server
 // "Joining Rooms", "Leaving Rooms", "Knocking upon a room"): event templates from the current
-// state, and the checks on what comes back.
+// state, the checks on what comes back, and its entry into the room.
+import { config } from '../../config';
 import { selectAuthEvents } from '../../matrix/auth-events';
 import { authorizeByState } from '../../matrix/auth-rules';
 import { references } from '../../matrix/event-builder';
@@ -9,7 +10,14 @@ import { serverNameOf } from '../../matrix/ids';
 import { PowerLevels } from '../../matrix/power-levels';
 import { stateKey } from '../../matrix/state-map';
 import type { JsonObject, Pdu, RoomEvent } from '../../matrix/types';
-import { assertAllowedByAcl } from './federation-serve';
+import { hashAndSignEvent } from '../../matrix/event-signing';
+import { checkReceivedPdu } from '../federation/event-checks';
+import { sendToServers } from '../federation/outbound';
+import { serverSigningKey } from '../federation/server-key';
+import { receiveEvent, remoteServers } from './federated';
+import { assertAllowedByAcl, stateAt } from './federation-serve';
+import type { RoomReceiver } from './receive-pdus';
+import { strippedStateOf } from './stripped-state';
 import type { RoomModel } from './model';
 
 export type RemoteMembership = 'join' | 'leave' | 'knock';
@@ -69,4 +77,43 @@ export function checkSentMembership(model: RoomModel, origin: string, eventId: s
     throw new MatrixError(400, ErrCode.BAD_JSON, `Expected a ${membership} event of the sender`);
   }
   if (serverNameOf(pdu.sender) !== origin) throw new MatrixError(403, ErrCode.FORBIDDEN, 'The user does not belong to the requesting server');
+}
+
+/**
+ * send_join / send_leave / send_knock: the signed membership event enters the room through the
+ * receive pipeline; for a join the answer carries the state before it and the auth chain.
+ */
+export async function acceptSentMembership(room: RoomReceiver, origin: string, eventId: string, raw: unknown, membership: RemoteMembership) {
+  const { env, db, model, isLocal } = room.federated;
+  const own = config(env).serverName;
+  assertAllowedByAcl(model, origin);
+  const checked = await checkReceivedPdu(env, db, model.version, raw);
+  if (!checked.ok) throw new MatrixError(400, ErrCode.BAD_JSON, `Invalid event: ${checked.error}`);
+  let event = checked.event;
+  checkSentMembership(model, origin, eventId, event, membership);
+  // A restricted join names one of our users: we add our signature (spec: send_join `event`).
+  let countersigned = false;
+  if (membership === 'join' && typeof event.pdu.content.join_authorised_via_users_server === 'string' && isLocal(event.pdu.content.join_authorised_via_users_server)) {
+    const key = await serverSigningKey(env);
+    const signed = await hashAndSignEvent({ ...event.pdu } as unknown as Record<string, unknown>, model.version, own, key);
+    event = { eventId: event.eventId, pdu: { ...event.pdu, signatures: { ...event.pdu.signatures, ...signed.signatures } } };
+    countersigned = true;
+  }
+  const outcome = await room.exclusive(() => receiveEvent(room.federated, origin, event));
+  if (!outcome.accepted) throw new MatrixError(403, ErrCode.FORBIDDEN, `The ${membership} was not accepted: ${outcome.error ?? 'refused'}`);
+  if (outcome.streamPos !== undefined) room.announce([event], [outcome.streamPos]);
+  // Other servers in the room hear of it from us, the resident server.
+  void sendToServers(env, remoteServers(model, own).filter((s) => s !== origin), [{ kind: 'pdu', body: event.pdu as unknown as Record<string, unknown> }]);
+  // The knocker sees the room's stripped state (spec: send_knock `knock_room_state`).
+  if (membership === 'knock') return { knock_room_state: strippedStateOf(model, event.pdu.sender) };
+  if (membership !== 'join') return {};
+  const state = await stateAt(db, model, event.eventId);
+  return {
+    origin: own,
+    state: state.pdus,
+    auth_chain: state.auth_chain,
+    ...(countersigned ? { event: event.pdu } : {}),
+    members_omitted: false,
+    servers_in_room: [own, ...remoteServers(model, own)],
+  };
 }
