@@ -1,7 +1,7 @@
 // Server-side key backups (spec: "Server-side key backups"): versions with opaque auth_data, and
 // encrypted session keys per room and session. Writes run in the owner's object, one at a time.
 import { z } from 'zod';
-import * as q from '../../db/queries/e2ee';
+import * as q from '../../db/queries/key-backup';
 import { ErrCode, MatrixError } from '../../matrix/errors';
 import type { UserScope } from '../account/scope';
 import { canonical, type Json } from './shapes';
