@@ -23,3 +23,19 @@ export function presenceContent(state: string, lastActiveTs: number, statusMsg: 
   if (statusMsg !== null) content.status_msg = statusMsg;
   return content;
 }
+
+/** Activity refreshes are stored at most this often: a user who keeps syncing stays currently active. */
+export const ACTIVITY_REFRESH_MS = ACTIVE_WITHIN_MS / 2;
+
+/**
+ * What a sync that marks the user `state` does to their stored presence: nothing (`skip`), store
+ * it silently (`refresh`: the next sync of a room mate carries it), or store it and tell room mates
+ * now (`notify`). As Synapse (`should_notify`), room mates are told when the state changes or the
+ * user becomes active again, not of every refresh of a user who stays active.
+ */
+export function activityUpdate(current: { state: string; lastActiveTs: number }, state: PresenceState, now: number): 'skip' | 'refresh' | 'notify' {
+  if (current.state !== state) return 'notify';
+  const since = now - current.lastActiveTs;
+  if (since >= ACTIVE_WITHIN_MS) return 'notify';
+  return since >= ACTIVITY_REFRESH_MS ? 'refresh' : 'skip';
+}

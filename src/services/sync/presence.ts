@@ -2,14 +2,12 @@
 // users who share a room with them through the misc stream.
 import type { Env } from '../../config';
 import { getPresence, putPresence } from '../../db/queries/presence';
+import { activityUpdate } from '../../matrix/presence';
 import { roomMates } from '../../db/queries/sync';
 import type { UserScope } from '../account/scope';
 import { federatePresence } from '../federation/presence';
 import type { SyncWaiters } from './waiters';
 import { wakeUsers } from './wake';
-
-/** Activity is written at most this often when nothing else about presence changes. */
-const ACTIVITY_WRITE_INTERVAL_MS = 60_000;
 
 export class PresenceTracker {
   #current?: { state: string; statusMsg: string | null; lastActiveTs: number };
@@ -30,8 +28,8 @@ export class PresenceTracker {
   async seen(s: UserScope, state: 'online' | 'unavailable'): Promise<void> {
     const now = Date.now();
     const cur = await this.#load(s);
-    if (cur.state === state && now - cur.lastActiveTs < ACTIVITY_WRITE_INTERVAL_MS) return;
-    await s.serial(() => this.#write(s, state, cur.statusMsg, now));
+    const update = activityUpdate(cur, state, now);
+    if (update !== 'skip') await s.serial(() => this.#write(s, state, cur.statusMsg, now, update === 'notify'));
   }
 
   /** PUT /presence/{userId}/status. */
@@ -40,9 +38,10 @@ export class PresenceTracker {
     await this.#write(s, state, statusMsg === undefined ? cur.statusMsg : statusMsg, Date.now());
   }
 
-  async #write(s: UserScope, state: string, statusMsg: string | null, now: number): Promise<void> {
+  async #write(s: UserScope, state: string, statusMsg: string | null, now: number, notify = true): Promise<void> {
     const pos = await putPresence(s.db, { userId: s.userId, state, statusMsg, lastActiveTs: now });
     this.#current = { state, statusMsg, lastActiveTs: now };
+    if (!notify) return;
     this.waiters.notify({ m: pos });
     await wakeUsers(this.env, (await roomMates(s.db, s.userId)).filter((u) => u !== s.userId), { m: pos });
     await federatePresence(s, state, statusMsg, now).catch((e) => console.error(`[federation] presence of ${s.userId} not sent: ${e}`));
