@@ -2,6 +2,7 @@
 // and dehydrated devices (key backups: key-backup.ts). Writes run in the owning user's object (src/services/e2ee/).
 import { and, eq, gt, inArray, lte, sql } from 'drizzle-orm';
 import type { Db, PooledDb } from '../client';
+import { executePrepared } from '../prepared';
 import {
   crossSigningKeys,
   crossSigningSignatures,
@@ -140,7 +141,7 @@ export interface ClaimedKey {
  */
 export async function claimKeys(db: Db, wanted: { userId: string; deviceId: string; algorithm: string }[]): Promise<ClaimedKey[]> {
   if (wanted.length === 0) return [];
-  const r = await db.execute(sql`
+  const r = await executePrepared(db, sql`
     with req(user_id, device_id, algorithm) as (
       select * from unnest(${sql.param(wanted.map((w) => w.userId))}::text[], ${sql.param(wanted.map((w) => w.deviceId))}::text[], ${sql.param(wanted.map((w) => w.algorithm))}::text[])
     ), picked as (
@@ -241,7 +242,7 @@ export interface KeyQueryRows {
  */
 export async function keysForQuery(db: Db, requester: string, allOf: string[], pairs: [string, string][]): Promise<KeyQueryRows> {
   const users = [...new Set([...allOf, ...pairs.map((p) => p[0])])];
-  const r = await db.execute(sql`
+  const r = await executePrepared(db, sql`
     with wanted(user_id, device_id) as (
       select u, null::text from unnest(${sql.param(allOf)}::text[]) as u
       union all

@@ -1,6 +1,7 @@
 // The reads /sync needs, shaped so one sync costs a handful of queries whatever the number of rooms.
 import { and, desc, eq, gt, inArray, lt, lte, sql } from 'drizzle-orm';
 import type { Db } from '../client';
+import { executePrepared } from '../prepared';
 import { events, receipts, roomMemberships, toDevice } from '../schema';
 import { parsePdu, type StoredEvent } from './rooms';
 import { unreadCountRowsSql, type CountRow } from './push';
@@ -145,7 +146,7 @@ type Row = unknown[];
  */
 export async function syncSnapshot(db: Db, userId: string, opts: { since?: number; perRoom: number; unread: boolean }): Promise<SyncSnapshot> {
   const since = opts.since ?? -1;
-  const r = (await db.execute(sql`
+  const r = (await executePrepared(db, sql`
     with h as (select (select coalesce(max(stream_pos), 0) from events) as e,
                       (select coalesce(max(pos), 0) from stream_heads where name = 'misc') as m),
     mem as (select room_id, membership, event_id, stream_pos, forgotten from room_memberships where user_id = ${userId}),
