@@ -7,6 +7,7 @@ import { api, sharedRoom } from './lib/client.mjs';
 
 const ROUNDS = Number(process.env.BENCH_FANOUT_ROUNDS ?? 20);
 const LISTENERS = 32;
+const WARMUP_ROUNDS = 5;
 
 async function syncOnce(baseUrl, token, since, timeout) {
   const qs = new URLSearchParams({ timeout: String(timeout), ...(since ? { since } : {}) });
@@ -49,8 +50,10 @@ export async function run({ server, baseline }) {
   const roomId = await sharedRoom(server.baseUrl, listeners[0], listeners.slice(1));
   const next = [];
   for (const u of listeners) next.push((await syncOnce(server.baseUrl, u.accessToken, undefined, 0)).next_batch);
+  // As the other routes' warm-up: first rounds are not counted. Each object's connection prepares
+  // its statements on first use, and Postgres settles on a generic plan after five executions.
   const rounds = [];
-  for (let r = 0; r < ROUNDS; r++) {
+  for (let r = -WARMUP_ROUNDS; r < ROUNDS; r++) {
     const polls = listeners.map(async (u, i) => {
       for (;;) {
         const s = await syncOnce(server.baseUrl, u.accessToken, next[i], 30_000);
@@ -63,7 +66,7 @@ export async function run({ server, baseline }) {
     const sent = performance.now();
     await api(server.baseUrl, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/fanout-${r}-${Date.now()}`, listeners[0].accessToken, { msgtype: 'm.text', body: 'fan-out', round: r });
     const arrivals = await Promise.all(polls);
-    rounds.push(Math.max(...arrivals) - sent);
+    if (r >= 0) rounds.push(Math.max(...arrivals) - sent);
   }
   rounds.sort((a, b) => a - b);
   const fanout = {
