@@ -14,9 +14,11 @@ const enc = encodeURIComponent;
  * autocannon request options: each connection sends as its own user into its room, with a fresh
  * transaction id every time (a repeated one would be answered from the first, not sent again).
  */
+/** Counts every send of the run: a transaction id is never used twice, whichever phase sends it. */
+let sent = 0;
+
 function senders(users, roomOf) {
   let nextConnection = 0;
-  let n = 0;
   return {
     requests: [
       {
@@ -26,7 +28,7 @@ function senders(users, roomOf) {
           const u = users[context.i];
           return {
             ...req,
-            path: `/_matrix/client/v3/rooms/${enc(roomOf(context.i))}/send/m.room.message/b${context.i}-${n++}`,
+            path: `/_matrix/client/v3/rooms/${enc(roomOf(context.i))}/send/m.room.message/b${context.i}-${sent++}`,
             headers: { authorization: `Bearer ${u.accessToken}`, 'content-type': 'application/json' },
             body: JSON.stringify({ msgtype: 'm.text', body: 'bench message' }),
           };

@@ -3,6 +3,8 @@
 // database CPU against ~1 ms to run it, and a message to a room of 32 wakes 32 such syncs at once.
 // Named, a statement is parsed once per connection, and after a few executions Postgres may keep
 // one generic plan for it. The name is a hash of the text, so that another text never reuses it.
+// Only for statements whose planning outweighs execution: a named statement costs the driver
+// more CPU per run, which made the send path's simple statements ~20% dearer (rooms bench).
 import type { SQL } from 'drizzle-orm';
 import type { PgDialect, PgSession } from 'drizzle-orm/pg-core';
 import type { Db } from './client';

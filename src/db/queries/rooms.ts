@@ -2,7 +2,6 @@
 // transaction per batch of events (invariant 7), with stream positions taken in commit order.
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db, PooledDb } from '../client';
-import { executePrepared } from '../prepared';
 import { bulkInsertSql, executeTogether } from '../bulk-insert';
 import {
   eventEdges,
@@ -175,7 +174,7 @@ export const txnKey = (t: TxnRef) => `${t.userId}\u0000${t.deviceId}\u0000${t.sc
 export async function findTxns(db: Pick<Db, 'execute'>, txns: TxnRef[]): Promise<Map<string, string>> {
   if (txns.length === 0) return new Map();
   const col = (k: keyof TxnRef) => sql.param(txns.map((t) => t[k]));
-  const r = (await executePrepared(db, sql`
+  const r = (await db.execute(sql`
     select t.user_id, t.device_id, t.scope, t.txn_id, t.event_id from event_txns t
     join unnest(${col('userId')}::text[], ${col('deviceId')}::text[], ${col('scope')}::text[], ${col('txnId')}::text[]) as w(u, d, s, x)
       on t.user_id = w.u and t.device_id = w.d and t.scope = w.s and t.txn_id = w.x`)) as unknown as {
@@ -225,7 +224,7 @@ export interface PersistResult {
  * and the commit. Positions are assigned in the order of `eventIds`.
  */
 export async function assignStreamPositions(tx: Pick<Db, 'execute'>, roomId: string, eventIds: string[]): Promise<number[]> {
-  const r = (await executePrepared(tx, sql`
+  const r = (await tx.execute(sql`
     with l as materialized (select pg_advisory_xact_lock(${STREAM_LOCK}) as locked),
     raw as materialized (select nextval('event_stream')::bigint as pos from l, generate_series(1, ${eventIds.length})),
     p as materialized (
