@@ -234,17 +234,16 @@ export class UserDO extends DurableObject<Env> {
   queryKeys(userId: string, query: [string, string[]][]) {
     return this.#call(userId, (s) => e2ee.keys.queryKeysJson(s.db, userId, new Map(query)));
   }
-  /** Claims keys of local users' devices for this user (invariant 5: each one-time key at most once). */
+  /** Claims keys of local users' devices for this user (invariant 5: each one-time key at most once); JSON text. */
   claimKeys(userId: string, wanted: { userId: string; deviceId: string; algorithm: string }[]) {
     return this.#call(userId, async (s) => {
-      const claimed = await e2ee.keys.claimKeys(s.db, wanted);
+      const { json, devices } = await e2ee.keys.claimKeysJson(s.db, wanted);
       // Every device a key (one-time or fallback) was handed out for has new counts.
-      const byUser = new Map(Object.entries(claimed).map(([owner, byDevice]) => [owner, Object.keys(byDevice)]));
-      const own = byUser.get(userId);
+      const own = devices.get(userId);
       if (own) this.#waiters.keyCounts.forget(own);
-      byUser.delete(userId);
-      await keysClaimed(this.env, byUser);
-      return claimed;
+      devices.delete(userId);
+      await keysClaimed(this.env, devices);
+      return json;
     });
   }
   /** Another user's object claimed keys of these devices (see src/services/sync/key-counts.ts). */

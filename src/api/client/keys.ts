@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { httpDb } from '../../db/client';
 import { requireAuth, userObject } from '../../http/auth';
 import { body, jsonObject } from '../../http/body';
+import { jsonText } from '../../http/json-text';
 import type { AppEnv, Ctx } from '../../http/context';
 import { badJson, missingParam } from '../../http/errors';
 import { checkUserId, serverNameOf } from '../../matrix/ids';
@@ -59,7 +60,7 @@ e2eKeys.post('/keys/query', requireAuth({ allowGuests: true }), async (c) => {
   const { local, remote } = byServer(c, Object.entries(req.device_keys));
   const localKeys = userObject(c.env, r.userId).queryKeys(r.userId, local);
   // Only this server's users (the usual case): the object's JSON text is the answer as it is.
-  if (remote.size === 0) return c.body(`${(await localKeys).slice(0, -1)},"failures":{}}`, 200, { 'content-type': 'application/json' });
+  if (remote.size === 0) return jsonText(c, `${(await localKeys).slice(0, -1)},"failures":{}}`);
   const [text, others] = await Promise.all([localKeys, queryRemoteKeys(c.env, httpDb(c.env), r.userId, remote, timeoutMs(req.timeout))]);
   const result = JSON.parse(text) as KeysQueryResult;
   return c.json({
@@ -81,11 +82,12 @@ e2eKeys.post('/keys/claim', requireAuth({ allowGuests: true }), async (c) => {
   const req = await body(c, claimBody);
   const { local, remote } = byServer(c, Object.entries(req.one_time_keys));
   const wanted = local.flatMap(([userId, devices]) => Object.entries(devices).map(([deviceId, algorithm]) => ({ userId, deviceId, algorithm })));
-  const [oneTimeKeys, others] = await Promise.all([
-    wanted.length ? userObject(c.env, r.userId).claimKeys(r.userId, wanted) : {},
-    claimRemoteKeys(c.env, new Map([...remote].map(([server, users]) => [server, Object.fromEntries(users)])), timeoutMs(req.timeout)),
-  ]);
-  return c.json({ one_time_keys: { ...oneTimeKeys, ...others.one_time_keys }, failures: others.failures });
+  const localKeys = wanted.length ? userObject(c.env, r.userId).claimKeys(r.userId, wanted) : Promise.resolve('{}');
+  // Only this server's users: the object's JSON text goes out as it is.
+  if (remote.size === 0) return jsonText(c, `{"one_time_keys":${await localKeys},"failures":{}}`);
+  const remoteKeys = claimRemoteKeys(c.env, new Map([...remote].map(([server, users]) => [server, Object.fromEntries(users)])), timeoutMs(req.timeout));
+  const [text, others] = await Promise.all([localKeys, remoteKeys]);
+  return c.json({ one_time_keys: { ...(JSON.parse(text) as Record<string, unknown>), ...others.one_time_keys }, failures: others.failures });
 });
 
 e2eKeys.get('/keys/changes', requireAuth({ allowGuests: true }), async (c) => {

@@ -7,8 +7,9 @@ import { validate } from '../../http/body';
 import type { AppEnv } from '../../http/context';
 import { ErrCode, MatrixError } from '../../http/errors';
 import { requireServerAuth } from '../../http/federation-auth';
+import { jsonText } from '../../http/json-text';
 import { checkUserId, serverNameOf } from '../../matrix/ids';
-import { claimKeys } from '../../services/e2ee/keys';
+import { claimKeysJson } from '../../services/e2ee/keys';
 import { keysForServer, userDevices } from '../../services/federation/device-lists';
 import { keysClaimed } from '../../services/sync/wake';
 
@@ -36,8 +37,8 @@ federationUser.post('/user/keys/claim', requireServerAuth, async (c) => {
   const wanted = Object.entries(req.one_time_keys)
     .filter(([userId]) => serverNameOf(userId) === ours)
     .flatMap(([userId, devices]) => Object.entries(devices).map(([deviceId, algorithm]) => ({ userId, deviceId, algorithm })));
-  const claimed = await claimKeys(httpDb(c.env), wanted);
+  const { json, devices } = await claimKeysJson(httpDb(c.env), wanted);
   // The owners' objects keep key counts for /sync: they must drop them, as for a local claim.
-  await keysClaimed(c.env, new Map(Object.entries(claimed).map(([owner, byDevice]) => [owner, Object.keys(byDevice)])));
-  return c.json({ one_time_keys: claimed });
+  await keysClaimed(c.env, devices);
+  return jsonText(c, `{"one_time_keys":${json}}`);
 });

@@ -126,13 +126,25 @@ export async function queryKeysJson(db: Db, requester: string, query: Map<string
 }
 
 /**
- * POST /keys/claim for local users' devices: user → device → key id → key. One statement claims
- * them all; the database guarantees that no key is handed out twice (see q.claimKeys).
+ * POST /keys/claim for local users' devices, as JSON text (user → device → key id → key) written
+ * from the stored keys without parsing them (as queryKeysJson), with the devices that gave a key,
+ * by owner (their key counts changed). One statement claims them all; the database guarantees
+ * that no key is handed out twice (see q.claimKeys).
  */
-export async function claimKeys(db: Db, wanted: { userId: string; deviceId: string; algorithm: string }[]): Promise<Record<string, Record<string, Record<string, unknown>>>> {
-  const out: Record<string, Record<string, Record<string, unknown>>> = {};
-  for (const k of await q.claimKeys(db, wanted)) ((out[k.userId] ??= {})[k.deviceId] ??= {})[`${k.algorithm}:${k.keyId}`] = JSON.parse(k.keyJson);
-  return out;
+export async function claimKeysJson(db: Db, wanted: { userId: string; deviceId: string; algorithm: string }[]): Promise<{ json: string; devices: Map<string, string[]> }> {
+  const byUser = new Map<string, Map<string, string[]>>();
+  for (const k of await q.claimKeys(db, wanted)) {
+    let byDevice = byUser.get(k.userId);
+    if (!byDevice) byUser.set(k.userId, (byDevice = new Map()));
+    let keys = byDevice.get(k.deviceId);
+    if (!keys) byDevice.set(k.deviceId, (keys = []));
+    keys.push(`${JSON.stringify(`${k.algorithm}:${k.keyId}`)}:${k.keyJson}`);
+  }
+  const object = <T>(entries: Iterable<[string, T]>, value: (v: T) => string) => `{${[...entries].map(([k, v]) => `${JSON.stringify(k)}:${value(v)}`).join(',')}}`;
+  return {
+    json: object(byUser, (byDevice) => object(byDevice, (keys) => `{${keys.join(',')}}`)),
+    devices: new Map([...byUser].map(([owner, byDevice]) => [owner, [...byDevice.keys()]])),
+  };
 }
 
 /** GET /keys/changes: the same answer /sync gives in device_lists between the two tokens. */
