@@ -162,13 +162,18 @@ describe('outbound invites to a server without the v2 API', () => {
     });
   }
 
-  it('falls back to v1 for a room of version 1', async () => {
+  /** Alice invites bob of a server that speaks v1 only into a new room of `version`. */
+  async function inviteToRoomOf(version: string) {
     const alice = await registerUser();
     const remote = await fakeServer();
     answerV1(remote);
-    const roomId = await createRoom(alice, { room_version: '1' });
+    const roomId = await createRoom(alice, { room_version: version });
     const bob = remote.user('bob');
-    const r = await member(alice, roomId, 'invite', bob);
+    return { alice, remote, roomId, bob, r: await member(alice, roomId, 'invite', bob) };
+  }
+
+  it('falls back to v1 for a room of version 1', async () => {
+    const { alice, remote, roomId, bob, r } = await inviteToRoomOf('1');
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     expect((await stateMap(alice, roomId)).get(`m.room.member|${bob}`)?.content.membership).toBe('invite');
     const v2 = remote.received.find((x) => x.url.pathname.startsWith('/_matrix/federation/v2/invite/'));
@@ -182,12 +187,7 @@ describe('outbound invites to a server without the v2 API', () => {
   });
 
   it('does not fall back for a room of a later version', async () => {
-    const alice = await registerUser();
-    const remote = await fakeServer();
-    answerV1(remote);
-    const roomId = await createRoom(alice, { room_version: '10' });
-    const bob = remote.user('bob');
-    const r = await member(alice, roomId, 'invite', bob);
+    const { alice, remote, roomId, bob, r } = await inviteToRoomOf('10');
     expect(r.status).toBe(403);
     expect(r.body.errcode).toBe('M_UNRECOGNIZED');
     expect(remote.received.some((x) => x.url.pathname.startsWith('/_matrix/federation/v1/invite/'))).toBe(false);

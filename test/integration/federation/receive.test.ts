@@ -10,33 +10,13 @@ import { createRoom, getEvent, sendOk, stateMap, timeline } from '../helpers/roo
 import { expectSpec } from '../helpers/spec';
 import { sync, timelineIds } from '../sync/helpers';
 import { fakeServer, interceptFederation, type FakeServer } from './fake-server';
+import { sharedRoom, type SharedRoom as Shared } from './shared-room';
 
 interceptFederation();
 
 const enc = encodeURIComponent;
 const VERSION = '10';
 
-interface Shared {
-  alice: TestUser;
-  roomId: string;
-  remote: FakeServer;
-  bob: string;
-  /** Events a new event of bob's builds on and is authorised by. */
-  last: { id: string; depth: number };
-  auth: string[];
-}
-
-/** A public room of a local user that a user of a fake server joined. */
-async function sharedRoom(): Promise<Shared> {
-  const remote = await fakeServer();
-  const alice = await registerUser();
-  const roomId = await createRoom(alice, { preset: 'public_chat', room_version: VERSION });
-  const bob = remote.user('bob');
-  const join = await remote.joinRoom(roomId, bob);
-  const state = await stateMap(alice, roomId);
-  const auth = [state.get('m.room.create|')!.event_id, state.get('m.room.power_levels|')!.event_id, join.eventId];
-  return { alice, roomId, remote, bob, last: { id: join.eventId, depth: join.event.depth as number }, auth };
-}
 
 /** An event of bob's (signed by his server) on top of the room's last event, unless told otherwise. */
 function bobEvent(s: Shared, fields: { type: string; content: Record<string, unknown>; state_key?: string; prev_events?: string[]; depth?: number; auth_events?: string[] }) {
@@ -84,7 +64,7 @@ async function expectStillWorks(s: Shared) {
 
 describe('PDUs that fail their checks', () => {
   it('drops a PDU whose signature is not the origin’s, with a per-PDU error', async () => {
-    const s = await sharedRoom();
+    const s = await sharedRoom(VERSION);
     const forged = await bobEvent(s, message('forged'));
     // Signed with another key under the id of the origin's published one.
     const impostor = await parseSigningKey(generateSigningKeyText(s.remote.key.version));
@@ -100,7 +80,7 @@ describe('PDUs that fail their checks', () => {
   });
 
   it('keeps a PDU whose content does not match its hash only in redacted form', async () => {
-    const s = await sharedRoom();
+    const s = await sharedRoom(VERSION);
     const signed = await bobEvent(s, message('original'));
     const tampered = { ...signed.event, content: { msgtype: 'm.text', body: 'tampered' } };
     expect((await send(s, [tampered]))[signed.eventId]).toEqual({});
@@ -119,7 +99,7 @@ describe('PDUs that fail their checks', () => {
   });
 
   it('rejects a power levels change by a user without the power to make it', async () => {
-    const s = await sharedRoom();
+    const s = await sharedRoom(VERSION);
     const before = await stateMap(s.alice, s.roomId);
     const pl = before.get('m.room.power_levels|')!.content;
     const grab = await bobEvent(s, { type: 'm.room.power_levels', state_key: '', content: { ...pl, users: { ...pl.users, [s.bob]: 100 } } });
@@ -139,7 +119,7 @@ describe('PDUs that fail their checks', () => {
 
 describe('PDUs with unknown prev_events', () => {
   it('fetches the missing events from the sender and accepts them in order', async () => {
-    const s = await sharedRoom();
+    const s = await sharedRoom(VERSION);
     const a = await bobEvent(s, message('first, not sent'));
     const b = await bobEvent(s, { ...message('second'), prev_events: [a.eventId], depth: s.last.depth + 2 });
     s.remote.on('POST', `/_matrix/federation/v1/get_missing_events/${enc(s.roomId)}`, (req) => {
@@ -152,7 +132,7 @@ describe('PDUs with unknown prev_events', () => {
   });
 
   it('when the missing events cannot be had, takes the state at the event from the sender', async () => {
-    const s = await sharedRoom();
+    const s = await sharedRoom(VERSION);
     const lost = await bobEvent(s, message('lost'));
     const b = await bobEvent(s, { ...message('after a gap'), prev_events: [lost.eventId], depth: s.last.depth + 2 });
     // The state at b is the room's state after bob's join, as the sender would answer it.
@@ -172,7 +152,7 @@ describe('PDUs with unknown prev_events', () => {
   });
 
   it('a sender lying about the state at an event cannot change the current state', async () => {
-    const s = await sharedRoom();
+    const s = await sharedRoom(VERSION);
     const before = await stateMap(s.alice, s.roomId);
     const realPl = before.get('m.room.power_levels|')!;
     const lost = await bobEvent(s, message('lost'));
@@ -197,7 +177,7 @@ describe('PDUs with unknown prev_events', () => {
   });
 
   it('drops an event whose prev_events neither the sender nor anyone can produce', async () => {
-    const s = await sharedRoom();
+    const s = await sharedRoom(VERSION);
     const before = await stateMap(s.alice, s.roomId);
     const orphan = await bobEvent(s, { type: 'm.room.topic', state_key: '', content: { topic: 'from nowhere' }, prev_events: [`$${'A'.repeat(43)}`] });
     // The fake server answers get_missing_events, /state and /state_ids with 404 (its default).
@@ -214,7 +194,7 @@ describe('PDUs with unknown prev_events', () => {
 
 describe('transactions', () => {
   it('refuses a transaction whose X-Matrix signature covers another body, applying none of it', async () => {
-    const s = await sharedRoom();
+    const s = await sharedRoom(VERSION);
     const ev = await bobEvent(s, message('smuggled'));
     const body = { origin: s.remote.name, origin_server_ts: Date.now(), pdus: [ev.event], edus: [] };
     const r = await s.remote.request('PUT', `/_matrix/federation/v1/send/smuggle${Date.now()}`, { body, signedBody: { ...body, pdus: [] } });
@@ -226,7 +206,7 @@ describe('transactions', () => {
   });
 
   it('refuses 51 PDUs or 101 EDUs with M_BAD_JSON and applies nothing', async () => {
-    const s = await sharedRoom();
+    const s = await sharedRoom(VERSION);
     const pdus: Record<string, unknown>[] = [];
     let prev = s.last;
     for (let i = 0; i < 51; i++) {
@@ -250,7 +230,7 @@ describe('transactions', () => {
   });
 
   it('drops unparseable PDUs, and refuses a body that is not a transaction with M_BAD_JSON', async () => {
-    const s = await sharedRoom();
+    const s = await sharedRoom(VERSION);
     const ok = await bobEvent(s, message('between the junk'));
     const junk = [null, 5, 'pdu', [], { room_id: 5 }, { room_id: s.roomId }, { ...ok.event, depth: 'deep' }];
     expect(await send(s, [...junk, ok.event])).toEqual({ [ok.eventId]: {} });
@@ -262,7 +242,7 @@ describe('transactions', () => {
   });
 
   it('answers a replayed transaction id with the first answer and applies nothing again', async () => {
-    const s = await sharedRoom();
+    const s = await sharedRoom(VERSION);
     const first = await bobEvent(s, message('once'));
     const txnId = `replay${Date.now()}`;
     const answer = await send(s, [first.event], txnId);
@@ -284,7 +264,7 @@ describe('transactions', () => {
 
 describe('a consistent room', () => {
   it('after a mixed transaction, state and timeline hold only the good events, once', async () => {
-    const s = await sharedRoom();
+    const s = await sharedRoom(VERSION);
     const local = await sendOk(s.alice, s.roomId);
     const good = await bobEvent(s, { ...message('good'), prev_events: [local], depth: s.last.depth + 2 });
     const pl = (await stateMap(s.alice, s.roomId)).get('m.room.power_levels|')!.content;
@@ -298,7 +278,7 @@ describe('a consistent room', () => {
     expect((await stateMap(s.alice, s.roomId)).get('m.room.power_levels|')!.content.users_default).toBe(0);
   });
   it('a chain of messages with a refused state change inside is stored in order, each once, and only the good ones', async () => {
-    const s = await sharedRoom();
+    const s = await sharedRoom(VERSION);
     const pl = (await stateMap(s.alice, s.roomId)).get('m.room.power_levels|')!.content;
     const sync0 = await sync(s.alice);
     const pdus: Record<string, unknown>[] = [];
@@ -336,7 +316,7 @@ describe('a consistent room', () => {
 
 describe('events from other servers in the search index', () => {
   it('finds a message stored on the fast path and one that forks off an older event', async () => {
-    const s = await sharedRoom();
+    const s = await sharedRoom(VERSION);
     const fork = s.last;
     const onTip = await bobEvent(s, message('zebracrossing on the tip'));
     expect((await send(s, [onTip.event]))[onTip.eventId]).toEqual({});

@@ -11,23 +11,13 @@ import { registerUser, uniqueName } from '../helpers/client';
 import { createRoom, putState, stateMap } from '../helpers/rooms';
 import { expectSpec } from '../helpers/spec';
 import { fakeServer, interceptFederation, type FakeServer } from './fake-server';
+import { sharedRoom } from './shared-room';
 
 interceptFederation();
 
 const db = () => httpDb(env as unknown as Env);
 const OP = 'PUT /_matrix/federation/v1/send/{txnId}';
 
-/** A room of ours with a user of `remote` in it; `last` is what bob's next event builds on. */
-async function sharedRoom(version = '10') {
-  const remote = await fakeServer();
-  const alice = await registerUser();
-  const roomId = await createRoom(alice, { preset: 'public_chat', room_version: version });
-  const bob = remote.user('bob');
-  const join = await remote.joinRoom(roomId, bob);
-  const state = await stateMap(alice, roomId);
-  const auth = [state.get('m.room.create|')!.event_id, state.get('m.room.power_levels|')!.event_id, join.eventId];
-  return { remote, alice, roomId, bob, auth, last: { id: join.eventId, depth: join.event.depth as number } };
-}
 
 /** A message of bob's whose prev event we have never seen (its processing asks the sender for it). */
 function orphan(s: Awaited<ReturnType<typeof sharedRoom>>, version = '10') {
