@@ -33,8 +33,8 @@ import { countersignInvite } from '../src/services/federation/invite';
 import { strippedStateOf } from '../src/services/rooms/stripped-state';
 import { serverAllowedByAcl } from '../src/matrix/server-acl';
 import { TypingState } from '../src/services/rooms/typing';
-import { receiptEdu, typingEdu } from '../src/services/federation/room-edus';
-import { putReceipt } from '../src/db/queries/receipts';
+import { typingEdu } from '../src/services/federation/room-edus';
+import { storeReceipt } from '../src/services/rooms/receipts';
 import * as read from '../src/services/rooms/read';
 import * as rel from '../src/services/rooms/relations';
 import type { Viewer } from '../src/services/rooms/serve';
@@ -389,18 +389,7 @@ export class RoomDO extends DurableObject<Env> {
 
   receipt(roomId: string, userId: string, receiptType: string, eventId: string, threadId: string) {
     return asRpcResult(async () => {
-      const model = await this.#existing(roomId);
-      if (model.membership(userId) !== 'join') throw new MatrixError(403, ErrCode.FORBIDDEN, 'You are not in this room');
-      const event = await q.getEvent(this.#pg, eventId);
-      if (!event || event.roomId !== roomId || event.streamPos === null) throw new MatrixError(404, ErrCode.NOT_FOUND, 'Event not found');
-      const ts = Date.now();
-      const pos = await putReceipt(this.#pg, { roomId, userId, receiptType, threadId, eventId, eventPos: event.streamPos, ts });
-      if (pos !== undefined) {
-        // Private receipts are for their owner's devices only.
-        await wakeUsers(this.env, receiptType === 'm.read.private' ? [userId] : this.#localMembers(model, ['join']), { m: pos });
-        const edu = this.#isLocal(userId) ? receiptEdu(roomId, userId, receiptType, eventId, threadId, ts) : undefined;
-        if (edu) void sendToServers(this.env, remoteServers(model, config(this.env).serverName), [edu]);
-      }
+      await storeReceipt(this.#federated(await this.#existing(roomId)), userId, receiptType, eventId, threadId);
       return {};
     });
   }

@@ -75,6 +75,21 @@ export class UserDO extends DurableObject<Env> {
     });
   }
 
+  /**
+   * A write that changes devices' key counts; the cached counts are dropped after it (all devices
+   * when `deviceIds` is omitted). After, not before: a sync that read the counts while the write
+   * ran then cannot keep what it read (see key-counts.ts).
+   */
+  #changingKeys<T>(userId: string, fn: (s: UserScope) => Promise<T>, deviceIds?: string[]) {
+    return this.#call(userId, async (s) => {
+      try {
+        return await fn(s);
+      } finally {
+        this.#waiters.keyCounts.forget(deviceIds);
+      }
+    }, true);
+  }
+
   /** A locked account's session is returned too: the Worker refuses it everywhere but logout. */
   authenticate(userId: string, tokenHash: string, seen?: { ip: string | null; userAgent: string | null }) {
     return this.#call(userId, async (s) => {
@@ -148,8 +163,7 @@ export class UserDO extends DurableObject<Env> {
     return this.#call(userId, (s) => devices.renameDevice(s, deviceId, displayName), true);
   }
   deleteDevices(userId: string, deviceIds: string[]) {
-    this.#waiters.keyCounts.forget(deviceIds);
-    return this.#call(userId, (s) => sessions.deleteDevices(s, deviceIds), true);
+    return this.#changingKeys(userId, (s) => sessions.deleteDevices(s, deviceIds), deviceIds);
   }
 
   setProfileField(userId: string, key: string, value: unknown) {
@@ -222,13 +236,7 @@ export class UserDO extends DurableObject<Env> {
   // devices and messages into their inbox all pass here, one at a time.
 
   uploadKeys(userId: string, deviceId: string, input: e2ee.keys.UploadInput) {
-    return this.#call(userId, async (s) => {
-      try {
-        return await e2ee.keys.uploadKeys(s, deviceId, input);
-      } finally {
-        this.#waiters.keyCounts.forget([deviceId]);
-      }
-    }, true);
+    return this.#changingKeys(userId, (s) => e2ee.keys.uploadKeys(s, deviceId, input), [deviceId]);
   }
   /** JSON text: see e2ee.keys.queryKeysJson. */
   queryKeys(userId: string, query: [string, string[]][]) {
@@ -295,8 +303,7 @@ export class UserDO extends DurableObject<Env> {
   }
 
   putDehydratedDevice(userId: string, body: Record<string, unknown>) {
-    this.#waiters.keyCounts.forget();
-    return this.#call(userId, (s) => e2ee.dehydrated.putDehydratedDevice(s, body), true);
+    return this.#changingKeys(userId, (s) => e2ee.dehydrated.putDehydratedDevice(s, body));
   }
   getDehydratedDevice(userId: string) {
     return this.#call(userId, (s) => e2ee.dehydrated.getDehydratedDevice(s));
