@@ -23,10 +23,15 @@ function statementName(text: string): string {
   return `m${(4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36)}`;
 }
 
+/** Names by statement text: few texts use this module, and each runs on every sync or key request. */
+const names = new Map<string, string>();
+
 /** db.execute(query), as a named prepared statement. */
 export function executePrepared(db: Pick<Db, 'execute'>, query: SQL): Promise<unknown> {
   // Drizzle's execute() has no way to name the statement; its session's prepareQuery() has.
   const { dialect, session } = db as unknown as { dialect: PgDialect; session: PgSession };
   const built = dialect.sqlToQuery(query);
-  return session.prepareQuery(built, undefined, statementName(built.sql), false).execute();
+  let name = names.get(built.sql);
+  if (name === undefined) names.set(built.sql, (name = statementName(built.sql)));
+  return session.prepareQuery(built, undefined, name, false).execute();
 }

@@ -16,7 +16,7 @@ export interface MembershipRow {
 
 /**
  * The user's memberships and the stream heads in one statement, so one snapshot (as /sync's
- * membershipsAndHeads, with the sender: a leave sent by someone else is a kick).
+ * syncSnapshot reads them, with the sender: a leave sent by someone else is a kick).
  */
 export async function membershipsWithHeads(db: Db, userId: string): Promise<{ rows: MembershipRow[]; e: number; m: number }> {
   const r = (await db.execute(sql`

@@ -140,7 +140,8 @@ type Row = unknown[];
 
 /**
  * Everything an incremental sync of steady rooms reads, in one statement (so one round trip and
- * one snapshot): memberships and stream heads as membershipsAndHeads, the new events of rooms
+ * one snapshot): the user's memberships and the stream heads (every membership seen is at or below
+ * the heads, and every membership at or below them is seen), the new events of rooms
  * joined before `since` as recentEvents, their rooms, which of them have children, and the unread
  * counts. A woken long-poll costs this one query.
  */
