@@ -19,8 +19,8 @@ import { RoomModel } from '../src/services/rooms/model';
 import { buildLocalEvent, describeForStorage, type Signer } from '../src/services/rooms/pipeline';
 import { asRpcResult } from '../src/services/rpc';
 import { PushRulesLoader } from '../src/services/push/loader';
-import { pushActionsForBatch, withStreamPositions, type PendingPushAction } from '../src/services/push/room-events';
-import { deletePushActionsForEvents, writePushActions } from '../src/db/queries/push';
+import { pushActionsForBatch, type PendingPushAction, type PushWrites } from '../src/services/push/room-events';
+import { deletePushActionsForEvents } from '../src/db/queries/push';
 import { wakeUsers } from '../src/services/sync/wake';
 import { sendToServers } from '../src/services/federation/outbound';
 import { pduErrors } from '../src/services/federation/event-checks';
@@ -64,10 +64,10 @@ export class RoomDO extends DurableObject<Env> {
 
   /**
    * Notification actions of new events for the local members (computed on the state the events
-   * were applied to) and the writer that stores them with the events. A failure here never
-   * fails a send: notifications are lost, not messages.
+   * were applied to), to store with the events, and the other writes of the same transaction. A
+   * failure here never fails a send: notifications are lost, not messages.
    */
-  async #pushActions(model: RoomModel, committed: RoomEvent[]) {
+  async #pushActions(model: RoomModel, committed: RoomEvent[]): Promise<PushWrites> {
     let pending: PendingPushAction[] = [];
     try {
       this.#pushLoader ??= new PushRulesLoader(this.#pg);
@@ -78,10 +78,14 @@ export class RoomDO extends DurableObject<Env> {
     const redacted = committed.map((e) => (e.pdu.type === 'm.room.redaction' ? redactsTarget(e.pdu, model.version) : undefined)).filter((x): x is string => !!x);
     // Not push, but written in the same transaction: rooms forgotten upon leave (FORGET_ROOMS_ON_LEAVE).
     const forgotten = config(this.env).forgetRoomsOnLeave ? leavesOfLocalUsers(committed, this.#isLocal) : [];
-    return async (tx: Db, positions: Map<string, number>) => {
-      if (pending.length) await writePushActions(tx, withStreamPositions(pending, positions));
-      if (redacted.length) await deletePushActionsForEvents(tx, redacted, model.roomId);
-      if (forgotten.length) await forgetLeftRooms(tx, model.roomId, forgotten);
+    // An event redacted in its own batch notifies no one either.
+    const gone = new Set(redacted);
+    return {
+      pushActions: pending.filter((p) => !gone.has(p.eventId)),
+      alsoWrite: async (tx: Db) => {
+        if (redacted.length) await deletePushActionsForEvents(tx, redacted, model.roomId);
+        if (forgotten.length) await forgetLeftRooms(tx, model.roomId, forgotten);
+      },
     };
   }
 
@@ -271,7 +275,7 @@ export class RoomDO extends DurableObject<Env> {
     }
     if (accepted.length === 0) return;
     try {
-      const withPositions = await this.#pushActions(model, accepted.map((a) => a.entry.event));
+      const push = await this.#pushActions(model, accepted.map((a) => a.entry.event));
       const result = await q.persistEvents(this.#pg, {
         roomId: model.roomId,
         baseState,
@@ -279,7 +283,7 @@ export class RoomDO extends DurableObject<Env> {
         baseChainLength: base.chainLength,
         batch: accepted.map((a) => a.entry),
         extremities: model.extremities.map((e) => e.eventId),
-        withPositions,
+        ...push,
       });
       model.stateGroup = result.stateGroup;
       model.chainLength = result.chainLength;

@@ -19,8 +19,17 @@ export async function bulkInsert<T extends PgTable>(db: Pick<Db, 'execute'>, tab
 /** The statement of `bulkInsert`, to combine with others (undefined when there is no row). */
 export function bulkInsertSql<T extends PgTable>(table: T, rows: T['$inferInsert'][], tail?: SQL): SQL | undefined {
   if (rows.length === 0) return undefined;
+  const u = unnestRows(table, rows);
+  return sql`insert into ${sql.identifier(getTableName(table))} (${u.names}) select ${u.values} from ${u.source} ${tail ?? sql``}`;
+}
+
+/**
+ * The rows as a relation `x` with one array parameter per column: `names` (the table's column
+ * names), `values` (the select list in that order), `source` (the FROM item), and `alias(key)`,
+ * the relation's column for a field, to join on.
+ */
+export function unnestRows<T extends PgTable>(table: T, rows: Partial<T['$inferInsert']>[]) {
   const columns = Object.entries(getTableColumns(table)).filter(([key]) => key in (rows[0] as object));
-  const names = sql.join(columns.map(([, c]) => sql.identifier(c.name)), sql`, `);
   const arrays = sql.join(
     columns.map(([key, c]) => {
       // Array elements go as text and are cast back: jsonb[] literals would need a second escaping.
@@ -33,9 +42,17 @@ export function bulkInsertSql<T extends PgTable>(table: T, rows: T['$inferInsert
     }),
     sql`, `,
   );
-  const casts = sql.join(columns.map(([, c], i) => sql.raw(c.getSQLType() === 'jsonb' ? `c${i}::jsonb` : `c${i}`)), sql`, `);
   const aliases = sql.raw(columns.map((_, i) => `c${i}`).join(', '));
-  return sql`insert into ${sql.identifier(getTableName(table))} (${names}) select ${casts} from unnest(${arrays}) as x(${aliases}) ${tail ?? sql``}`;
+  return {
+    names: sql.join(columns.map(([, c]) => sql.identifier(c.name)), sql`, `),
+    values: sql.join(columns.map(([, c], i) => sql.raw(c.getSQLType() === 'jsonb' ? `x.c${i}::jsonb` : `x.c${i}`)), sql`, `),
+    source: sql`unnest(${arrays}) as x(${aliases})`,
+    alias: (key: string) => {
+      const i = columns.findIndex(([k]) => k === key);
+      if (i < 0) throw new Error(`unnestRows: no column ${key}`);
+      return sql.raw(`x.c${i}`);
+    },
+  };
 }
 
 /**

@@ -5,6 +5,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db, PooledDb } from '../client';
 import { eventEdges, events, forwardExtremities, redactions, roomMemberships, roomState, rooms, stateGroupEntries, stateGroups } from '../schema';
 import { assignStreamPositions, MAX_CHAIN_LENGTH } from './rooms';
+import type { PushActionRow } from './push';
 import type { RoomEvent } from '../../matrix/types';
 import { executeTogether } from '../bulk-insert';
 import { searchIndexStatements } from './search';
@@ -81,8 +82,10 @@ export interface FederatedEventInput {
   relatesTo?: string;
   relType?: string;
   replacesState?: string;
-  /** Extra rows written in the same transaction once the position is known (e.g. push actions). */
-  withPosition?: (tx: Db, streamPos: number) => Promise<void>;
+  /** Notification rows of the event, written with its position (when accepted). */
+  pushActions?: Omit<PushActionRow, 'streamPos'>[];
+  /** Other writes of the same transaction, for an accepted event. */
+  alsoWrite?: (tx: Db) => Promise<void>;
   /** The room's current state group before the event: the room row is written only when it changes. */
   currentGroupWas?: number | null;
 }
@@ -163,7 +166,7 @@ export async function persistFederatedEvent(
           set: { membership: sql`excluded.membership`, eventId: sql`excluded.event_id`, sender: sql`excluded.sender`, streamPos: sql`excluded.stream_pos`, forgotten: false },
         });
     }
-    if (accepted && input.withPosition) await input.withPosition(tx as unknown as Db, 0);
+    if (accepted && input.alsoWrite) await input.alsoWrite(tx as unknown as Db);
     // Searchable like a local event (the index is written with the events, see search.ts).
     if (accepted) await executeTogether(tx, searchIndexStatements(roomId, [{ event, redacts: input.redacts }]));
     if (currentGroup && currentGroup.id !== input.currentGroupWas) await tx.update(rooms).set({ currentStateGroup: currentGroup.id, currentChainLength: currentGroup.chainLength }).where(eq(rooms.roomId, roomId));
@@ -171,7 +174,7 @@ export async function persistFederatedEvent(
     // Member changes that a resolution brought in carry the new event's position too.
     let streamPos: number | null = null;
     if (accepted) {
-      [streamPos] = await assignStreamPositions(tx, roomId, [event.eventId]);
+      [streamPos] = await assignStreamPositions(tx, roomId, [event.eventId], { pushActions: input.pushActions });
       if (input.memberChanges?.length) {
         await tx.update(roomMemberships).set({ streamPos }).where(and(eq(roomMemberships.roomId, roomId), inArray(roomMemberships.eventId, input.memberChanges.map((m) => m.eventId))));
       }
@@ -289,7 +292,7 @@ export async function storeRemoteMembership(db: PooledDb, event: RoomEvent): Pro
         target: [roomMemberships.roomId, roomMemberships.userId],
         set: { membership, eventId: event.eventId, sender: event.pdu.sender, streamPos: 0, forgotten: false },
       });
-    const [pos] = await assignStreamPositions(tx, roomId, [event.eventId]);
+    const [pos] = await assignStreamPositions(tx, roomId, [event.eventId], { members: [event.pdu.state_key!] });
     // The event itself stays out of every timeline: only the membership row carries the position.
     await tx.update(events).set({ streamPos: null }).where(eq(events.eventId, event.eventId));
     return pos;

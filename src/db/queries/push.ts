@@ -1,6 +1,5 @@
 // Queries over push rules, pushers and push actions (src/db/schema/push.ts).
 import { and, eq, inArray, ne, sql, type SQL } from 'drizzle-orm';
-import { bulkInsert } from '../bulk-insert';
 import type { Db } from '../client';
 import { accountData, eventPushActions, pushRuleChanges, pushRules, pushers, receipts } from '../schema';
 import type { PushAction } from '../../matrix/push-rules/types';
@@ -128,11 +127,6 @@ export async function deleteAllPushers(db: Db, userId: string): Promise<void> {
 // ---- Push actions ---------------------------------------------------------------------------
 
 export type PushActionRow = typeof eventPushActions.$inferSelect;
-
-/** Stores the push actions of new events (call it in the transaction that stores the events). */
-export async function writePushActions(db: Db, rows: PushActionRow[]): Promise<void> {
-  await bulkInsert(db, eventPushActions, rows, sql`on conflict do nothing`);
-}
 
 /** A redacted event no longer notifies anyone (as in Synapse). */
 export async function deletePushActionsForEvents(db: Db, eventIds: string[], roomId?: string): Promise<void> {

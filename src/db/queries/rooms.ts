@@ -2,9 +2,10 @@
 // transaction per batch of events (invariant 7), with stream positions taken in commit order.
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db, PooledDb } from '../client';
-import { bulkInsertSql, executeTogether } from '../bulk-insert';
+import { bulkInsertSql, executeTogether, unnestRows } from '../bulk-insert';
 import {
   eventEdges,
+  eventPushActions,
   eventTxns,
   events,
   forwardExtremities,
@@ -16,6 +17,7 @@ import {
   stateGroups,
 } from '../schema';
 import type { Pdu, RoomEvent } from '../../matrix/types';
+import type { PushActionRow } from './push';
 import { searchIndexStatements } from './search';
 
 export type RoomRow = typeof rooms.$inferSelect;
@@ -206,8 +208,10 @@ export interface PersistInput {
   baseChainLength: number;
   batch: NewEvent[];
   extremities: string[];
-  /** Extra rows written in the same transaction once positions are known (e.g. push actions). */
-  withPositions?: (tx: Db, positions: Map<string, number>) => Promise<void>;
+  /** Notification rows of the batch's events, written with their positions. */
+  pushActions?: Omit<PushActionRow, 'streamPos'>[];
+  /** Other writes of the same transaction (before the positions are allocated). */
+  alsoWrite?: (tx: Db) => Promise<void>;
 }
 
 export interface PersistResult {
@@ -216,23 +220,51 @@ export interface PersistResult {
   chainLength: number;
 }
 
-/** Writes a batch of accepted events atomically; positions are allocated in commit order. */
+/** Rows written with their events' stream positions, in the statement that allocates them. */
+export interface WithPositions {
+  /** The events themselves, inserted here (else they are stored already and updated). */
+  events?: Omit<typeof events.$inferInsert, 'streamPos'>[];
+  /** Users whose membership rows were written with these events (the rows take their positions). */
+  members?: string[];
+  /** Notification rows of these events (inserted with their positions). */
+  pushActions?: Omit<PushActionRow, 'streamPos'>[];
+}
+
 /**
- * Gives the events (already inserted without positions) their stream positions, with the
- * memberships and notification counts that carry them, in ONE statement that also takes the
+ * Gives the events their stream positions (inserting them, or updating those stored already), with
+ * the memberships and notification rows that carry them, in ONE statement that also takes the
  * stream lock: from here to commit nothing else runs, so the lock is held for one round trip
  * and the commit. Positions are assigned in the order of `eventIds`.
+ * Events and push actions are inserted here rather than updated: an update would write every row
+ * a second time, in every index of the table (one push action per member and event).
  */
-export async function assignStreamPositions(tx: Pick<Db, 'execute'>, roomId: string, eventIds: string[]): Promise<number[]> {
+export async function assignStreamPositions(tx: Pick<Db, 'execute'>, roomId: string, eventIds: string[], rows: WithPositions = {}): Promise<number[]> {
+  const members = rows.members ?? [];
+  const ev = rows.events?.length ? unnestRows(events, rows.events) : undefined;
+  const push = rows.pushActions?.length ? unnestRows(eventPushActions, rows.pushActions) : undefined;
   const r = (await tx.execute(sql`
     with l as materialized (select pg_advisory_xact_lock(${STREAM_LOCK}) as locked),
     raw as materialized (select nextval('event_stream')::bigint as pos from l, generate_series(1, ${eventIds.length})),
     p as materialized (
       select ids.id, r.pos, ids.ord from (select pos, row_number() over (order by pos) as ord from raw) r
       join unnest(${sql.param(eventIds)}::text[]) with ordinality as ids(id, ord) on ids.ord = r.ord),
-    e as (update events set stream_pos = p.pos from p where events.event_id = p.id returning 1),
-    m as (update room_memberships set stream_pos = p.pos from p where room_memberships.room_id = ${roomId} and room_memberships.event_id = p.id returning 1),
-    a as (update event_push_actions set stream_pos = p.pos from p where event_push_actions.event_id = p.id returning 1)
+    ${
+      ev
+        ? sql`e as (insert into events (${ev.names}, stream_pos) select ${ev.values}, p.pos from ${ev.source} join p on p.id = ${ev.alias('eventId')})`
+        : sql`e as (update events set stream_pos = p.pos from p where events.event_id = p.id returning 1)`
+    }
+    ${
+      members.length
+        ? sql`, m as (update room_memberships set stream_pos = p.pos from p
+            where room_memberships.room_id = ${roomId} and room_memberships.user_id = any(${sql.param(members)}::text[]) and room_memberships.event_id = p.id returning 1)`
+        : sql``
+    }
+    ${
+      push
+        ? sql`, a as (insert into event_push_actions (${push.names}, stream_pos)
+            select ${push.values}, p.pos from ${push.source} join p on p.id = ${push.alias('eventId')} on conflict do nothing returning 1)`
+        : sql``
+    }
     select p.id, p.pos from p order by p.ord`)) as unknown as { rows: { id: string; pos: string }[] };
   return r.rows.map((x) => Number(x.pos));
 }
@@ -310,8 +342,8 @@ export async function persistEvents(db: PooledDb, input: PersistInput): Promise<
       }
     }
 
-    // Every write of the batch that does not depend on another, in one round trip. The events and
-    // the rows that will carry their positions are written without them (assignStreamPositions).
+    // Every write of the batch that does not depend on another, in one round trip. The events are
+    // written with their positions (assignStreamPositions); memberships take theirs there.
     await executeTogether(tx, [
       bulkInsertSql(eventEdges, edges, sql`on conflict do nothing`),
       lastByKey.size
@@ -328,25 +360,6 @@ export async function persistEvents(db: PooledDb, input: PersistInput): Promise<
       // Derived rows for full-text search (search.ts), in the same transaction as the events.
       ...searchIndexStatements(roomId, batch),
       tx.update(rooms).set({ currentStateGroup: group, currentChainLength: chain }).where(eq(rooms.roomId, roomId)).getSQL(),
-      bulkInsertSql(
-        events,
-        batch.map((b, i) => ({
-          eventId: b.event.eventId,
-          roomId,
-          streamPos: null,
-          depth: b.event.pdu.depth,
-          type: b.event.pdu.type,
-          stateKey: b.event.pdu.state_key ?? null,
-          sender: b.event.pdu.sender,
-          originServerTs: b.event.pdu.origin_server_ts,
-          json: JSON.stringify(b.event.pdu),
-          stateGroup: eventGroups[i],
-          relatesTo: b.relatesTo ?? null,
-          relType: b.relType ?? null,
-          replacesState: b.replacesState ?? null,
-          redactedBy: redactedInBatch.get(b.event.eventId) ?? null,
-        })),
-      ),
       lastMember.size
         ? tx
             .insert(roomMemberships)
@@ -363,9 +376,32 @@ export async function persistEvents(db: PooledDb, input: PersistInput): Promise<
       if (redactedInBatch.has(r.redacts) && batch.some((b) => b.event.eventId === r.redacts)) continue;
       await tx.update(events).set({ redactedBy: r.eventId }).where(and(eq(events.eventId, r.redacts), eq(events.roomId, roomId), sql`${events.redactedBy} is null`));
     }
-    if (input.withPositions) await input.withPositions(tx as unknown as Db, new Map(batch.map((b) => [b.event.eventId, 0])));
+    if (input.alsoWrite) await input.alsoWrite(tx as unknown as Db);
 
-    const positions = await assignStreamPositions(tx, roomId, batch.map((b) => b.event.eventId));
+    const positions = await assignStreamPositions(
+      tx,
+      roomId,
+      batch.map((b) => b.event.eventId),
+      {
+        events: batch.map((b, i) => ({
+          eventId: b.event.eventId,
+          roomId,
+          depth: b.event.pdu.depth,
+          type: b.event.pdu.type,
+          stateKey: b.event.pdu.state_key ?? null,
+          sender: b.event.pdu.sender,
+          originServerTs: b.event.pdu.origin_server_ts,
+          json: JSON.stringify(b.event.pdu),
+          stateGroup: eventGroups[i],
+          relatesTo: b.relatesTo ?? null,
+          relType: b.relType ?? null,
+          replacesState: b.replacesState ?? null,
+          redactedBy: redactedInBatch.get(b.event.eventId) ?? null,
+        })),
+        members: [...lastMember.keys()],
+        pushActions: input.pushActions,
+      },
+    );
     return { positions, stateGroup: group, chainLength: chain };
   });
 }

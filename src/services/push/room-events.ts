@@ -14,6 +14,12 @@ import type { PushRulesLoader } from './loader';
 /** A push action row before the event has its stream position. */
 export type PendingPushAction = Omit<PushActionRow, 'streamPos'>;
 
+/** What a commit writes besides its events: notification rows (stored with the events' positions) and other writes. */
+export interface PushWrites {
+  pushActions: PendingPushAction[];
+  alsoWrite: (tx: Db) => Promise<void>;
+}
+
 /**
  * Who may be notified of an event: the room's local joined members and, for an invite, the local
  * invitee (who is not joined yet: .m.rule.invite_for_me), never the sender.
@@ -83,12 +89,4 @@ export async function pushActionsForBatch(
     }
   }
   return out;
-}
-
-/** Rows to store once the events have their stream positions. */
-export function withStreamPositions(pending: PendingPushAction[], positions: ReadonlyMap<string, number>): PushActionRow[] {
-  return pending.flatMap((p) => {
-    const streamPos = positions.get(p.eventId);
-    return streamPos === undefined ? [] : [{ ...p, streamPos }];
-  });
 }

@@ -14,6 +14,7 @@ import { splitStateKey, stateKey } from '../../matrix/state-map';
 import type { Pdu, RoomEvent } from '../../matrix/types';
 import { checkReceivedPdu } from '../federation/event-checks';
 import { federationRequest } from '../federation/client';
+import type { PushWrites } from '../push/room-events';
 import type { RoomModel } from './model';
 import { resolveStates, UnresolvableState } from './resolve';
 
@@ -28,7 +29,7 @@ export interface FederatedContext {
    */
   absent?: Set<string>;
   /** Notification actions for an accepted event, written with it (see RoomDO #pushActions). */
-  pushActions?: (events: RoomEvent[]) => Promise<(tx: Db, positions: Map<string, number>) => Promise<void>>;
+  pushActions?: (events: RoomEvent[]) => Promise<PushWrites>;
 }
 
 export type Outcome = { eventId: string; accepted: boolean; streamPos?: number; error?: string };
@@ -174,7 +175,7 @@ export async function persistPlainRun(ctx: FederatedContext, run: RoomEvent[]): 
     baseChainLength: model.chainLength,
     batch: run.map((e) => describeForStorage(model, e, ctx.isLocal)),
     extremities: [run[run.length - 1].eventId],
-    withPositions: writePush,
+    ...writePush,
   });
   for (const e of run) ctx.absent?.delete(e.eventId);
   return result.positions;
@@ -293,7 +294,7 @@ export async function receiveEvent(ctx: FederatedContext, origin: string, event:
     relatesTo: typeof relation?.event_id === 'string' && typeof relation?.rel_type === 'string' ? relation.event_id : undefined,
     relType: typeof relation?.event_id === 'string' && typeof relation?.rel_type === 'string' ? (relation.rel_type as string) : undefined,
     replacesState: replaced !== event.eventId ? replaced : undefined,
-    withPosition: writePush ? (tx, pos) => writePush(tx, new Map([[event.eventId, pos]])) : undefined,
+    ...writePush,
     currentGroupWas: model.stateGroup,
   });
   ctx.absent?.delete(event.eventId);

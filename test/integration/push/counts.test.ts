@@ -2,16 +2,19 @@
 // API; their push actions are computed and stored here with the functions the room server calls
 // after each commit (src/services/push/room-events.ts), so these tests do not depend on that wiring.
 import { env } from 'cloudflare:test';
+import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Env } from '../../../src/config';
 import { httpDb, type Db } from '../../../src/db/client';
 import * as q from '../../../src/db/queries/rooms';
-import { unreadCounts, unreadCountsForRooms, writePushActions } from '../../../src/db/queries/push';
+import { bulkInsert } from '../../../src/db/bulk-insert';
+import { unreadCounts, unreadCountsForRooms } from '../../../src/db/queries/push';
+import { eventPushActions } from '../../../src/db/schema';
 import { roomVersion } from '../../../src/matrix/room-versions';
 import { stateKey } from '../../../src/matrix/state-map';
 import type { RoomEvent } from '../../../src/matrix/types';
 import { PushRulesLoader } from '../../../src/services/push/loader';
-import { pushActionsForBatch, withStreamPositions } from '../../../src/services/push/room-events';
+import { pushActionsForBatch } from '../../../src/services/push/room-events';
 import { RoomModel } from '../../../src/services/rooms/model';
 import { call, registerUser, type TestUser } from '../helpers/client';
 import { createRoom, join, member, sendOk } from '../helpers/rooms';
@@ -34,7 +37,9 @@ async function processPush(roomId: string, eventIds: string[]) {
   const stored = await q.getEvents(db, eventIds);
   const events = eventIds.map((id) => stored.get(id)!);
   const pending = await pushActionsForBatch(db, loader, await modelOf(roomId), events, isLocal);
-  await writePushActions(db, withStreamPositions(pending, new Map(events.map((e) => [e.eventId, e.streamPos!]))));
+  const positions = new Map(events.map((e) => [e.eventId, e.streamPos!]));
+  // The room server stored them already when the events were sent: written again, they are kept.
+  await bulkInsert(db, eventPushActions, pending.map((p) => ({ ...p, streamPos: positions.get(p.eventId)! })), sql`on conflict do nothing`);
   return pending;
 }
 
