@@ -20,7 +20,6 @@ import { buildLocalEvent, describeForStorage, type Signer } from '../src/service
 import { asRpcResult } from '../src/services/rpc';
 import { PushRulesLoader } from '../src/services/push/loader';
 import { pushActionsForBatch, type PendingPushAction, type PushWrites } from '../src/services/push/room-events';
-import { deletePushActionsForEvents } from '../src/db/queries/push';
 import { wakeUsers } from '../src/services/sync/wake';
 import { sendToServers } from '../src/services/federation/outbound';
 import { pduErrors } from '../src/services/federation/event-checks';
@@ -40,7 +39,7 @@ import * as rel from '../src/services/rooms/relations';
 import type { Viewer } from '../src/services/rooms/serve';
 import type { EventFilterSpec } from '../src/matrix/event-filter';
 import { refuseBlockedInvite } from '../src/services/moderation/invite-permission';
-import { forgetLeftRooms, leavesOfLocalUsers } from '../src/services/rooms/forget-on-leave';
+import { leavesOfLocalUsers } from '../src/services/rooms/forget-on-leave';
 
 interface Pending {
   intent: Intent;
@@ -64,8 +63,8 @@ export class RoomDO extends DurableObject<Env> {
 
   /**
    * Notification actions of new events for the local members (computed on the state the events
-   * were applied to), to store with the events, and the other writes of the same transaction. A
-   * failure here never fails a send: notifications are lost, not messages.
+   * were applied to), to store with the events, and what else the events change in the same
+   * transaction. A failure here never fails a send: notifications are lost, not messages.
    */
   async #pushActions(model: RoomModel, committed: RoomEvent[]): Promise<PushWrites> {
     let pending: PendingPushAction[] = [];
@@ -76,16 +75,13 @@ export class RoomDO extends DurableObject<Env> {
       console.error('[room] computing push actions failed:', e);
     }
     const redacted = committed.map((e) => (e.pdu.type === 'm.room.redaction' ? redactsTarget(e.pdu, model.version) : undefined)).filter((x): x is string => !!x);
-    // Not push, but written in the same transaction: rooms forgotten upon leave (FORGET_ROOMS_ON_LEAVE).
-    const forgotten = config(this.env).forgetRoomsOnLeave ? leavesOfLocalUsers(committed, this.#isLocal) : [];
     // An event redacted in its own batch notifies no one either.
     const gone = new Set(redacted);
     return {
       pushActions: pending.filter((p) => !gone.has(p.eventId)),
-      alsoWrite: async (tx: Db) => {
-        if (redacted.length) await deletePushActionsForEvents(tx, redacted, model.roomId);
-        if (forgotten.length) await forgetLeftRooms(tx, model.roomId, forgotten);
-      },
+      unnotify: redacted,
+      // Not push, but written with them: rooms forgotten upon leave (FORGET_ROOMS_ON_LEAVE).
+      forgotten: config(this.env).forgetRoomsOnLeave ? leavesOfLocalUsers(committed, this.#isLocal) : [],
     };
   }
 

@@ -33,12 +33,12 @@ export function unnestRows<T extends PgTable>(table: T, rows: Partial<T['$inferI
   const arrays = sql.join(
     columns.map(([key, c]) => {
       // Array elements go as text and are cast back: jsonb[] literals would need a second escaping.
-      const type = c.getSQLType();
+      const type = arrayElementType(c.getSQLType());
       const values = rows.map((r) => {
         const v = (r as Record<string, unknown>)[key];
         return v === null || v === undefined ? null : c.mapToDriverValue(v);
       });
-      return sql`${sql.param(values)}::${sql.raw(type === 'jsonb' ? 'text' : type)}[]`;
+      return sql`${sql.param(values)}::${sql.raw(type)}[]`;
     }),
     sql`, `,
   );
@@ -53,6 +53,12 @@ export function unnestRows<T extends PgTable>(table: T, rows: Partial<T['$inferI
       return sql.raw(`x.c${i}`);
     },
   };
+}
+
+/** The type of an array parameter holding a column's values: serial types are their integers. */
+function arrayElementType(type: string): string {
+  if (type === 'jsonb') return 'text';
+  return { bigserial: 'bigint', serial: 'integer', smallserial: 'smallint' }[type] ?? type;
 }
 
 /**

@@ -2,14 +2,14 @@
 // Miniflare (wrangler dev logs every request and costs 3-10x more CPU per request), on an embedded
 // Postgres reached through the Neon relay; and a hello-world Worker under the same runner, the baseline
 // the targets are relative to. Everything listens on 127.0.0.1 and lives in .data/bench-<pid>.
-import { execFile } from 'node:child_process';
+import { execFile, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Log, LogLevel, Miniflare } from 'miniflare';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
 import { migrate, root } from '../../lib/migrate.mjs';
-import { startNeonRelay } from '../../lib/neon-relay.mjs';
 import { startPostgres } from '../../lib/postgres.mjs';
 import { newSigningKeyText } from '../../lib/signing-key.mjs';
 import { removeStaleDirs, stopChildrenAtExit } from './cleanup.mjs';
@@ -47,6 +47,22 @@ async function serve(options) {
   return { mf, url, pid };
 }
 
+/** The relay in a child process (relay-process.mjs): its address, and how to stop it. */
+async function startRelayProcess() {
+  const child = fork(path.join(path.dirname(fileURLToPath(import.meta.url)), 'relay-process.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const { address } = await new Promise((resolve, reject) => {
+    child.once('message', resolve);
+    child.once('exit', (code) => reject(new Error(`the relay exited (${code})`)));
+  });
+  return {
+    address,
+    close: () => new Promise((done) => {
+      child.once('exit', () => done());
+      child.disconnect();
+    }),
+  };
+}
+
 export async function startBenchServer() {
   removeStaleDirs(path.join(root, '.data'), 'bench');
   const dir = path.join(root, '.data', `bench-${process.pid}`);
@@ -64,7 +80,7 @@ export async function startBenchServer() {
     const db = await startPostgres({ dir: path.join(dir, 'postgres'), persistent: false, durable: false });
     stops.push(() => db.stop());
     await migrate(db.url);
-    const relay = await startNeonRelay();
+    const relay = await startRelayProcess();
     stops.push(() => relay.close());
 
     // Bindings, Durable Objects (SQLite), R2 and compatibility settings as wrangler reads them from wrangler.toml.

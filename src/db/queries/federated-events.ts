@@ -4,8 +4,8 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db, PooledDb } from '../client';
 import { eventEdges, events, forwardExtremities, redactions, roomMemberships, roomState, rooms, stateGroupEntries, stateGroups } from '../schema';
-import { assignStreamPositions, MAX_CHAIN_LENGTH } from './rooms';
-import type { PushActionRow } from './push';
+import { assignStreamPositions, forgetMemberships, MAX_CHAIN_LENGTH } from './rooms';
+import { deletePushActionsForEvents, type PushActionRow } from './push';
 import type { RoomEvent } from '../../matrix/types';
 import { executeTogether } from '../bulk-insert';
 import { searchIndexStatements } from './search';
@@ -82,10 +82,8 @@ export interface FederatedEventInput {
   relatesTo?: string;
   relType?: string;
   replacesState?: string;
-  /** Notification rows of the event, written with its position (when accepted). */
-  pushActions?: Omit<PushActionRow, 'streamPos'>[];
-  /** Other writes of the same transaction, for an accepted event. */
-  alsoWrite?: (tx: Db) => Promise<void>;
+  /** For an accepted event: its notification rows (written with its position), earlier events it redacts (their rows go), its leave stored as forgotten. */
+  push?: { pushActions: Omit<PushActionRow, 'streamPos'>[]; unnotify: string[]; forgotten: string[] };
   /** The room's current state group before the event: the room row is written only when it changes. */
   currentGroupWas?: number | null;
 }
@@ -166,7 +164,10 @@ export async function persistFederatedEvent(
           set: { membership: sql`excluded.membership`, eventId: sql`excluded.event_id`, sender: sql`excluded.sender`, streamPos: sql`excluded.stream_pos`, forgotten: false },
         });
     }
-    if (accepted && input.alsoWrite) await input.alsoWrite(tx as unknown as Db);
+    if (accepted && input.push) {
+      await deletePushActionsForEvents(tx, input.push.unnotify, roomId);
+      await forgetMemberships(tx, roomId, input.push.forgotten);
+    }
     // Searchable like a local event (the index is written with the events, see search.ts).
     if (accepted) await executeTogether(tx, searchIndexStatements(roomId, [{ event, redacts: input.redacts }]));
     if (currentGroup && currentGroup.id !== input.currentGroupWas) await tx.update(rooms).set({ currentStateGroup: currentGroup.id, currentChainLength: currentGroup.chainLength }).where(eq(rooms.roomId, roomId));
@@ -174,7 +175,7 @@ export async function persistFederatedEvent(
     // Member changes that a resolution brought in carry the new event's position too.
     let streamPos: number | null = null;
     if (accepted) {
-      [streamPos] = await assignStreamPositions(tx, roomId, [event.eventId], { pushActions: input.pushActions });
+      [streamPos] = await assignStreamPositions(tx, roomId, [event.eventId], { pushActions: input.push?.pushActions });
       if (input.memberChanges?.length) {
         await tx.update(roomMemberships).set({ streamPos }).where(and(eq(roomMemberships.roomId, roomId), inArray(roomMemberships.eventId, input.memberChanges.map((m) => m.eventId))));
       }

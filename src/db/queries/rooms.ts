@@ -1,8 +1,8 @@
 // Queries over rooms and their events. Writes happen only in the room's Durable Object, in one
 // transaction per batch of events (invariant 7), with stream positions taken in commit order.
-import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Db, PooledDb } from '../client';
-import { bulkInsertSql, executeTogether, unnestRows } from '../bulk-insert';
+import { bulkInsertSql, unnestRows } from '../bulk-insert';
 import {
   eventEdges,
   eventPushActions,
@@ -210,8 +210,10 @@ export interface PersistInput {
   extremities: string[];
   /** Notification rows of the batch's events, written with their positions. */
   pushActions?: Omit<PushActionRow, 'streamPos'>[];
-  /** Other writes of the same transaction (before the positions are allocated). */
-  alsoWrite?: (tx: Db) => Promise<void>;
+  /** Earlier events whose notification rows go (redacted by the batch). */
+  unnotify?: string[];
+  /** Leave or ban events of the batch whose memberships are stored as forgotten (FORGET_ROOMS_ON_LEAVE). */
+  forgotten?: string[];
 }
 
 export interface PersistResult {
@@ -222,8 +224,6 @@ export interface PersistResult {
 
 /** Rows written with their events' stream positions, in the statement that allocates them. */
 export interface WithPositions {
-  /** The events themselves, inserted here (else they are stored already and updated). */
-  events?: Omit<typeof events.$inferInsert, 'streamPos'>[];
   /** Users whose membership rows were written with these events (the rows take their positions). */
   members?: string[];
   /** Notification rows of these events (inserted with their positions). */
@@ -231,28 +231,30 @@ export interface WithPositions {
 }
 
 /**
- * Gives the events their stream positions (inserting them, or updating those stored already), with
- * the memberships and notification rows that carry them, in ONE statement that also takes the
- * stream lock: from here to commit nothing else runs, so the lock is held for one round trip
- * and the commit. Positions are assigned in the order of `eventIds`.
- * Events and push actions are inserted here rather than updated: an update would write every row
- * a second time, in every index of the table (one push action per member and event).
+ * `p(id, pos, ord)`: stream positions for `eventIds`, in their order, allocated under the stream
+ * lock (CTEs `l` and `raw` take it first). The lock is held until the transaction commits, so
+ * positions become visible in the order they were allocated.
  */
-export async function assignStreamPositions(tx: Pick<Db, 'execute'>, roomId: string, eventIds: string[], rows: WithPositions = {}): Promise<number[]> {
-  const members = rows.members ?? [];
-  const ev = rows.events?.length ? unnestRows(events, rows.events) : undefined;
-  const push = rows.pushActions?.length ? unnestRows(eventPushActions, rows.pushActions) : undefined;
-  const r = (await tx.execute(sql`
-    with l as materialized (select pg_advisory_xact_lock(${STREAM_LOCK}) as locked),
+function positionsCte(eventIds: string[]): SQL {
+  return sql`l as materialized (select pg_advisory_xact_lock(${STREAM_LOCK}) as locked),
     raw as materialized (select nextval('event_stream')::bigint as pos from l, generate_series(1, ${eventIds.length})),
     p as materialized (
       select ids.id, r.pos, ids.ord from (select pos, row_number() over (order by pos) as ord from raw) r
-      join unnest(${sql.param(eventIds)}::text[]) with ordinality as ids(id, ord) on ids.ord = r.ord),
-    ${
-      ev
-        ? sql`e as (insert into events (${ev.names}, stream_pos) select ${ev.values}, p.pos from ${ev.source} join p on p.id = ${ev.alias('eventId')})`
-        : sql`e as (update events set stream_pos = p.pos from p where events.event_id = p.id returning 1)`
-    }
+      join unnest(${sql.param(eventIds)}::text[]) with ordinality as ids(id, ord) on ids.ord = r.ord)`;
+}
+
+/**
+ * Gives events stored already (in this transaction, without positions) their stream positions,
+ * with the memberships that carry them, and inserts their notification rows with them, in ONE
+ * statement that also takes the stream lock: from here to commit nothing else runs. Positions are
+ * assigned in the order of `eventIds`. (Local batches are written whole by persistEvents.)
+ */
+export async function assignStreamPositions(tx: Pick<Db, 'execute'>, roomId: string, eventIds: string[], rows: WithPositions = {}): Promise<number[]> {
+  const members = rows.members ?? [];
+  const push = rows.pushActions?.length ? unnestRows(eventPushActions, rows.pushActions) : undefined;
+  const r = (await tx.execute(sql`
+    with ${positionsCte(eventIds)},
+    e as (update events set stream_pos = p.pos from p where events.event_id = p.id returning 1)
     ${
       members.length
         ? sql`, m as (update room_memberships set stream_pos = p.pos from p
@@ -270,140 +272,159 @@ export async function assignStreamPositions(tx: Pick<Db, 'execute'>, roomId: str
 }
 
 /** Writes a batch of accepted events atomically; positions are allocated in commit order. */
+/**
+ * Writes a batch of accepted events atomically, as ONE statement (one round trip, its own
+ * transaction): every row of the batch, the stream lock, and the positions, which the events,
+ * memberships and notification rows are inserted with. The lock is taken first (the main query
+ * reads the positions; the other writes run after it) and held until the statement commits, so
+ * positions are allocated in commit order without a commit round trip under the lock.
+ * Rows are inserted once each, never updated in the same statement (PostgreSQL cannot modify a
+ * row twice in one statement): what the batch does to earlier events (redactions) touches only
+ * earlier rows.
+ */
 export async function persistEvents(db: PooledDb, input: PersistInput): Promise<PersistResult> {
   const { roomId, batch } = input;
-  return db.transaction(async (tx) => {
-    if (input.createRoom) await tx.insert(rooms).values(input.createRoom);
 
-    // State groups: a delta over the previous group per state event, a full snapshot when the
-    // chain would grow too long.
-    const stateEventCount = batch.filter((b) => typeof b.event.pdu.state_key === 'string').length;
-    const groupIds: number[] = [];
-    if (stateEventCount > 0) {
-      const r = (await tx.execute(sql`select nextval('state_groups_id_seq')::bigint as id from generate_series(1, ${stateEventCount})`)) as unknown as { rows: { id: string }[] };
-      groupIds.push(...r.rows.map((x) => Number(x.id)).sort((a, b) => a - b));
-    }
-    const state = new Map(input.baseState);
-    let group = input.baseGroup;
-    let chain = input.baseChainLength;
-    const groupRows: (typeof stateGroups.$inferInsert)[] = [];
-    const entryRows: (typeof stateGroupEntries.$inferInsert)[] = [];
-    const eventGroups: (number | null)[] = [];
-    for (const { event } of batch) {
-      const { pdu } = event;
-      if (typeof pdu.state_key === 'string') {
-        state.set(`${pdu.type.length}:${pdu.type}${pdu.state_key}`, event.eventId);
-        const id = groupIds.shift()!;
-        if (group === null || chain >= MAX_CHAIN_LENGTH) {
-          groupRows.push({ id, roomId, prevGroup: null, chainLength: 0 });
-          for (const [key, eventId] of state) {
-            const colon = key.indexOf(':');
-            const n = Number(key.slice(0, colon));
-            entryRows.push({ groupId: id, type: key.slice(colon + 1, colon + 1 + n), stateKey: key.slice(colon + 1 + n), eventId });
-          }
-          chain = 0;
-        } else {
-          groupRows.push({ id, roomId, prevGroup: group, chainLength: chain + 1 });
-          entryRows.push({ groupId: id, type: pdu.type, stateKey: pdu.state_key, eventId: event.eventId });
-          chain += 1;
+  // State groups: a delta over the previous group per state event, a full snapshot when the
+  // chain would grow too long. Their ids come first (a sequence: not transactional anyway).
+  const stateEventCount = batch.filter((b) => typeof b.event.pdu.state_key === 'string').length;
+  const groupIds: number[] = [];
+  if (stateEventCount > 0) {
+    const r = (await db.execute(sql`select nextval('state_groups_id_seq')::bigint as id from generate_series(1, ${stateEventCount})`)) as unknown as { rows: { id: string }[] };
+    groupIds.push(...r.rows.map((x) => Number(x.id)).sort((a, b) => a - b));
+  }
+  const state = new Map(input.baseState);
+  let group = input.baseGroup;
+  let chain = input.baseChainLength;
+  const groupRows: (typeof stateGroups.$inferInsert)[] = [];
+  const entryRows: (typeof stateGroupEntries.$inferInsert)[] = [];
+  const eventGroups: (number | null)[] = [];
+  for (const { event } of batch) {
+    const { pdu } = event;
+    if (typeof pdu.state_key === 'string') {
+      state.set(`${pdu.type.length}:${pdu.type}${pdu.state_key}`, event.eventId);
+      const id = groupIds.shift()!;
+      if (group === null || chain >= MAX_CHAIN_LENGTH) {
+        groupRows.push({ id, roomId, prevGroup: null, chainLength: 0 });
+        for (const [key, eventId] of state) {
+          const colon = key.indexOf(':');
+          const n = Number(key.slice(0, colon));
+          entryRows.push({ groupId: id, type: key.slice(colon + 1, colon + 1 + n), stateKey: key.slice(colon + 1 + n), eventId });
         }
-        group = id;
+        chain = 0;
+      } else {
+        groupRows.push({ id, roomId, prevGroup: group, chainLength: chain + 1 });
+        entryRows.push({ groupId: id, type: pdu.type, stateKey: pdu.state_key, eventId: event.eventId });
+        chain += 1;
       }
-      eventGroups.push(group);
+      group = id;
     }
-    if (groupRows.length) await tx.insert(stateGroups).values(groupRows);
-    for (let i = 0; i < entryRows.length; i += 2000) await tx.insert(stateGroupEntries).values(entryRows.slice(i, i + 2000));
+    eventGroups.push(group);
+  }
 
-    const edges = batch.flatMap(({ event }) =>
-      (event.pdu.prev_events as unknown[]).map((p) => ({ eventId: event.eventId, prevEventId: Array.isArray(p) ? (p[0] as string) : (p as string), roomId })),
-    );
-    const lastByKey = new Map<string, { type: string; stateKey: string; eventId: string }>();
-    for (const { event } of batch) {
-      const { pdu } = event;
-      if (typeof pdu.state_key === 'string') lastByKey.set(`${pdu.type}\u0000${pdu.state_key}`, { type: pdu.type, stateKey: pdu.state_key, eventId: event.eventId });
+  const edges = batch.flatMap(({ event }) =>
+    (event.pdu.prev_events as unknown[]).map((p) => ({ eventId: event.eventId, prevEventId: Array.isArray(p) ? (p[0] as string) : (p as string), roomId })),
+  );
+  const lastByKey = new Map<string, { type: string; stateKey: string; eventId: string }>();
+  for (const { event } of batch) {
+    const { pdu } = event;
+    if (typeof pdu.state_key === 'string') lastByKey.set(`${pdu.type}\u0000${pdu.state_key}`, { type: pdu.type, stateKey: pdu.state_key, eventId: event.eventId });
+  }
+  const txns = batch.filter((b) => b.txn).map((b) => ({ ...b.txn!, eventId: b.event.eventId, createdTs: Date.now() }));
+  const reds = batch.filter((b) => b.redacts).map((b) => ({ eventId: b.event.eventId, redacts: b.redacts!, roomId }));
+  const inBatch = new Set(batch.map((b) => b.event.eventId));
+  // The first redaction of an event marks it (as one statement each would, each skipping a marked one).
+  const redactedInBatch = new Map<string, string>();
+  for (const r of reds) if (!redactedInBatch.has(r.redacts)) redactedInBatch.set(r.redacts, r.eventId);
+  const redactedEarlier = [...redactedInBatch].filter(([target]) => !inBatch.has(target));
+  const forgotten = new Set(input.forgotten ?? []);
+  const lastMember = new Map<string, Omit<typeof roomMemberships.$inferInsert, 'streamPos'>>();
+  for (const b of batch) {
+    const { pdu } = b.event;
+    if (pdu.type === 'm.room.member' && typeof pdu.state_key === 'string') {
+      lastMember.set(pdu.state_key, {
+        roomId,
+        userId: pdu.state_key,
+        membership: String(pdu.content.membership),
+        eventId: b.event.eventId,
+        sender: pdu.sender,
+        local: b.localMember ?? false,
+        forgotten: forgotten.has(b.event.eventId),
+      });
     }
-    const txns = batch.filter((b) => b.txn).map((b) => ({ ...b.txn!, eventId: b.event.eventId, createdTs: Date.now() }));
-    const reds = batch.filter((b) => b.redacts).map((b) => ({ eventId: b.event.eventId, redacts: b.redacts!, roomId }));
-    const redactedInBatch = new Map(reds.map((r) => [r.redacts, r.eventId]));
-    const lastMember = new Map<string, typeof roomMemberships.$inferInsert>();
-    for (const b of batch) {
-      const { pdu } = b.event;
-      if (pdu.type === 'm.room.member' && typeof pdu.state_key === 'string') {
-        lastMember.set(pdu.state_key, {
-          roomId,
-          userId: pdu.state_key,
-          membership: String(pdu.content.membership),
-          eventId: b.event.eventId,
-          sender: pdu.sender,
-          streamPos: 0,
-          local: b.localMember ?? false,
-          forgotten: false,
-        });
-      }
-    }
+  }
+  const eventRows = batch.map((b, i) => ({
+    eventId: b.event.eventId,
+    roomId,
+    depth: b.event.pdu.depth,
+    type: b.event.pdu.type,
+    stateKey: b.event.pdu.state_key ?? null,
+    sender: b.event.pdu.sender,
+    originServerTs: b.event.pdu.origin_server_ts,
+    json: JSON.stringify(b.event.pdu),
+    stateGroup: eventGroups[i],
+    relatesTo: b.relatesTo ?? null,
+    relType: b.relType ?? null,
+    replacesState: b.replacesState ?? null,
+    redactedBy: redactedInBatch.get(b.event.eventId) ?? null,
+  }));
 
-    // Every write of the batch that does not depend on another, in one round trip. The events are
-    // written with their positions (assignStreamPositions); memberships take theirs there.
-    await executeTogether(tx, [
-      bulkInsertSql(eventEdges, edges, sql`on conflict do nothing`),
-      lastByKey.size
-        ? tx
-            .insert(roomState)
-            .values([...lastByKey.values()].map((v) => ({ roomId, ...v })))
-            .onConflictDoUpdate({ target: [roomState.roomId, roomState.type, roomState.stateKey], set: { eventId: sql`excluded.event_id` } })
-            .getSQL()
-        : undefined,
-      sql`delete from forward_extremities where room_id = ${roomId} and event_id <> all(${sql.param(input.extremities)}::text[])`,
-      bulkInsertSql(forwardExtremities, input.extremities.map((eventId) => ({ roomId, eventId })), sql`on conflict do nothing`),
-      bulkInsertSql(eventTxns, txns),
-      bulkInsertSql(redactions, reds, sql`on conflict do nothing`),
-      // Derived rows for full-text search (search.ts), in the same transaction as the events.
-      ...searchIndexStatements(roomId, batch),
-      tx.update(rooms).set({ currentStateGroup: group, currentChainLength: chain }).where(eq(rooms.roomId, roomId)).getSQL(),
-      lastMember.size
-        ? tx
-            .insert(roomMemberships)
-            .values([...lastMember.values()])
-            .onConflictDoUpdate({
-              target: [roomMemberships.roomId, roomMemberships.userId],
-              set: { membership: sql`excluded.membership`, eventId: sql`excluded.event_id`, sender: sql`excluded.sender`, streamPos: sql`excluded.stream_pos`, forgotten: false },
-            })
-            .getSQL()
-        : undefined,
-    ]);
-    // Redactions of events stored earlier: one statement each, after the batch (only an event of this room can be redacted from it).
-    for (const r of reds) {
-      if (redactedInBatch.has(r.redacts) && batch.some((b) => b.event.eventId === r.redacts)) continue;
-      await tx.update(events).set({ redactedBy: r.eventId }).where(and(eq(events.eventId, r.redacts), eq(events.roomId, roomId), sql`${events.redactedBy} is null`));
-    }
-    if (input.alsoWrite) await input.alsoWrite(tx as unknown as Db);
+  const ev = unnestRows(events, eventRows);
+  const members = lastMember.size ? unnestRows(roomMemberships, [...lastMember.values()]) : undefined;
+  const push = input.pushActions?.length ? unnestRows(eventPushActions, input.pushActions) : undefined;
+  const unnotify = [...(input.unnotify ?? [])].filter((id) => !inBatch.has(id));
+  const writes: (SQL | undefined)[] = [
+    sql`insert into events (${ev.names}, stream_pos) select ${ev.values}, p.pos from ${ev.source} join p on p.id = ${ev.alias('eventId')}`,
+    members &&
+      sql`insert into room_memberships (${members.names}, stream_pos) select ${members.values}, p.pos from ${members.source} join p on p.id = ${members.alias('eventId')}
+        on conflict (room_id, user_id) do update set membership = excluded.membership, event_id = excluded.event_id, sender = excluded.sender,
+          stream_pos = excluded.stream_pos, forgotten = excluded.forgotten`,
+    push && sql`insert into event_push_actions (${push.names}, stream_pos) select ${push.values}, p.pos from ${push.source} join p on p.id = ${push.alias('eventId')} on conflict do nothing`,
+    input.createRoom
+      ? bulkInsertSql(rooms, [{ ...input.createRoom, currentStateGroup: group, currentChainLength: chain }])
+      : db.update(rooms).set({ currentStateGroup: group, currentChainLength: chain }).where(eq(rooms.roomId, roomId)).getSQL(),
+    bulkInsertSql(stateGroups, groupRows),
+    bulkInsertSql(stateGroupEntries, entryRows),
+    bulkInsertSql(eventEdges, edges, sql`on conflict do nothing`),
+    lastByKey.size
+      ? db
+          .insert(roomState)
+          .values([...lastByKey.values()].map((v) => ({ roomId, ...v })))
+          .onConflictDoUpdate({ target: [roomState.roomId, roomState.type, roomState.stateKey], set: { eventId: sql`excluded.event_id` } })
+          .getSQL()
+      : undefined,
+    sql`delete from forward_extremities where room_id = ${roomId} and event_id <> all(${sql.param(input.extremities)}::text[])`,
+    bulkInsertSql(forwardExtremities, input.extremities.map((eventId) => ({ roomId, eventId })), sql`on conflict do nothing`),
+    bulkInsertSql(eventTxns, txns),
+    bulkInsertSql(redactions, reds, sql`on conflict do nothing`),
+    // Only an event of this room can be redacted from it.
+    redactedEarlier.length
+      ? sql`update events set redacted_by = x.r from unnest(${sql.param(redactedEarlier.map(([t]) => t))}::text[], ${sql.param(redactedEarlier.map(([, r]) => r))}::text[]) as x(t, r)
+          where events.event_id = x.t and events.room_id = ${roomId} and events.redacted_by is null`
+      : undefined,
+    // A redacted event no longer notifies anyone (as in Synapse).
+    unnotify.length ? sql`delete from event_push_actions where event_id = any(${sql.param(unnotify)}::text[]) and room_id = ${roomId}` : undefined,
+    // Derived rows for full-text search (search.ts), with the events.
+    ...searchIndexStatements(roomId, batch),
+  ];
+  const parts = writes.filter((w): w is SQL => w !== undefined);
+  const r = (await db.execute(sql`
+    with ${positionsCte(batch.map((b) => b.event.eventId))},
+    ${sql.join(
+      parts.map((part, i) => sql`${sql.raw(`w${i}`)} as (${part})`),
+      sql`, `,
+    )}
+    select p.id, p.pos from p order by p.ord`)) as unknown as { rows: { id: string; pos: string }[] };
+  return { positions: r.rows.map((x) => Number(x.pos)), stateGroup: group, chainLength: chain };
+}
 
-    const positions = await assignStreamPositions(
-      tx,
-      roomId,
-      batch.map((b) => b.event.eventId),
-      {
-        events: batch.map((b, i) => ({
-          eventId: b.event.eventId,
-          roomId,
-          depth: b.event.pdu.depth,
-          type: b.event.pdu.type,
-          stateKey: b.event.pdu.state_key ?? null,
-          sender: b.event.pdu.sender,
-          originServerTs: b.event.pdu.origin_server_ts,
-          json: JSON.stringify(b.event.pdu),
-          stateGroup: eventGroups[i],
-          relatesTo: b.relatesTo ?? null,
-          relType: b.relType ?? null,
-          replacesState: b.replacesState ?? null,
-          redactedBy: redactedInBatch.get(b.event.eventId) ?? null,
-        })),
-        members: [...lastMember.keys()],
-        pushActions: input.pushActions,
-      },
-    );
-    return { positions, stateGroup: group, chainLength: chain };
-  });
+/** Marks the memberships these leave or ban events made as forgotten (only while they are still the current ones). */
+export async function forgetMemberships(db: Db, roomId: string, leaveEventIds: string[]): Promise<void> {
+  if (leaveEventIds.length === 0) return;
+  await db
+    .update(roomMemberships)
+    .set({ forgotten: true })
+    .where(and(eq(roomMemberships.roomId, roomId), inArray(roomMemberships.eventId, leaveEventIds), inArray(roomMemberships.membership, ['leave', 'ban'])));
 }
 
 export async function membershipOf(db: Db, roomId: string, userId: string) {

@@ -14,10 +14,13 @@ import type { PushRulesLoader } from './loader';
 /** A push action row before the event has its stream position. */
 export type PendingPushAction = Omit<PushActionRow, 'streamPos'>;
 
-/** What a commit writes besides its events: notification rows (stored with the events' positions) and other writes. */
+/** What a commit writes besides its events: notification rows (stored with the events' positions) and what the events undo. */
 export interface PushWrites {
   pushActions: PendingPushAction[];
-  alsoWrite: (tx: Db) => Promise<void>;
+  /** Earlier events redacted: their notification rows go. */
+  unnotify: string[];
+  /** Leave or ban events whose memberships are stored as forgotten (FORGET_ROOMS_ON_LEAVE). */
+  forgotten: string[];
 }
 
 /**

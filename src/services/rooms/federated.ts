@@ -294,7 +294,7 @@ export async function receiveEvent(ctx: FederatedContext, origin: string, event:
     relatesTo: typeof relation?.event_id === 'string' && typeof relation?.rel_type === 'string' ? relation.event_id : undefined,
     relType: typeof relation?.event_id === 'string' && typeof relation?.rel_type === 'string' ? (relation.rel_type as string) : undefined,
     replacesState: replaced !== event.eventId ? replaced : undefined,
-    ...writePush,
+    push: writePush,
     currentGroupWas: model.stateGroup,
   });
   ctx.absent?.delete(event.eventId);

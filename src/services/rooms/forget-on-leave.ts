@@ -2,9 +2,6 @@
 // FORGET_ROOMS_ON_LEAVE, default off as Synapse's forget_rooms_on_leave). When a local user leaves a
 // room, or is kicked or banned from it, the room is forgotten as if they had called /forget,
 // in the transaction that stores their membership.
-import { and, eq, inArray } from 'drizzle-orm';
-import type { Db } from '../../db/client';
-import { roomMemberships } from '../../db/schema';
 import type { RoomEvent } from '../../matrix/types';
 
 /** The membership events among `events` that make a local user leave the room (leave or ban). */
@@ -13,13 +10,4 @@ export function leavesOfLocalUsers(events: RoomEvent[], isLocal: (userId: string
     .filter((e) => e.pdu.type === 'm.room.member' && typeof e.pdu.state_key === 'string' && isLocal(e.pdu.state_key))
     .filter((e) => e.pdu.content.membership === 'leave' || e.pdu.content.membership === 'ban')
     .map((e) => e.eventId);
-}
-
-/** Marks the memberships those events made as forgotten (only while they are still the current ones). */
-export async function forgetLeftRooms(tx: Db, roomId: string, leaveEventIds: string[]): Promise<void> {
-  if (leaveEventIds.length === 0) return;
-  await tx
-    .update(roomMemberships)
-    .set({ forgotten: true })
-    .where(and(eq(roomMemberships.roomId, roomId), inArray(roomMemberships.eventId, leaveEventIds), inArray(roomMemberships.membership, ['leave', 'ban'])));
 }
