@@ -208,10 +208,13 @@ export class RoomDO extends DurableObject<Env> {
   /**
    * Builds the intents on the model, then persists the accepted events in one transaction. A
    * retry of a transaction id inside the batch is answered with its original, once that is
-   * stored (or fails with it). When the transaction fails, each intent is tried again alone, so
-   * that one event that cannot be stored fails by itself (`alone`: no further retry).
+   * stored (or fails with it). Stored transaction ids are not looked up first: a retry of one
+   * makes the write fail, and the batch is built again (`checked`) answering it with the stored
+   * event (retries are rare; the lookup was a round trip on every batch). When the write fails
+   * otherwise, each intent is tried again alone, so that one event that cannot be stored fails
+   * by itself (`alone`: no further retry).
    */
-  async #commitBatch(items: Pending[], alone = false): Promise<void> {
+  async #commitBatch(items: Pending[], mode: 'optimistic' | 'checked' | 'alone' = 'optimistic'): Promise<void> {
     let model: RoomModel;
     try {
       model = await this.#existing(this.#roomId!);
@@ -225,9 +228,12 @@ export class RoomDO extends DurableObject<Env> {
     const accepted: { item: Pending; entry: q.NewEvent; retries: Pending[] }[] = [];
     const byTxn = new Map<string, (typeof accepted)[number]>();
     const txnOf = (it: Pending) => (it.intent.kind !== 'membership' ? it.intent.txn : undefined);
-    let stored: Map<string, string>;
+    let stored = new Map<string, string>();
     try {
-      stored = await q.findTxns(this.#pg, items.map(txnOf).filter((t) => t !== undefined));
+      // A batch with a membership change looks first: building a remote invite asks the invitee's
+      // server, which a second build would ask again.
+      const look = mode !== 'optimistic' || items.some((it) => it.intent.kind === 'membership');
+      if (look) stored = await q.findTxns(this.#pg, items.map(txnOf).filter((t) => t !== undefined));
     } catch (e) {
       for (const it of items) it.reject(e);
       return;
@@ -290,10 +296,12 @@ export class RoomDO extends DurableObject<Env> {
       model.state.clear();
       for (const [k, v] of base.state) model.state.set(k, v);
       model.extremities = base.extremities;
+      const all = accepted.flatMap((a) => [a.item, ...a.retries]);
+      if (mode === 'optimistic' && q.isTxnConflict(e)) return this.#commitBatch(all, 'checked');
       console.error(`[room] persisting ${accepted.length} events in ${model.roomId} failed:`, e);
-      if (!alone && accepted.length > 1) {
+      if (mode !== 'alone' && accepted.length > 1) {
         // Built on each other, the events are rebuilt one by one, each in its own transaction.
-        for (const a of accepted) await this.#commitBatch([a.item, ...a.retries], true);
+        for (const a of accepted) await this.#commitBatch([a.item, ...a.retries], 'alone');
         return;
       }
       for (const a of accepted) for (const p of [a.item, ...a.retries]) p.reject(new MatrixError(500, ErrCode.UNKNOWN, 'Could not store the event'));

@@ -1,11 +1,11 @@
 // `npm run bench [-- <suite> ...]`: runs the benchmark suites (all by default) and prints their figures.
 // Server suites share one benchmark server (lib/server.mjs) and one hello-world baseline measured in
-// the same run; `core` (scripts/bench/core.ts, when present) measures the protocol core in its own process.
+// the same run, with the floor of a route through a Durable Object (one trivial call) beside it; `core` (scripts/bench/core.ts, when present) measures the protocol core in its own process.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { measure } from './lib/load.mjs';
+import { CONNECTIONS, measure, perConnection } from './lib/load.mjs';
 import { printConditions, printSettings, printTable, printTargets } from './lib/report.mjs';
 import { startBenchServer } from './lib/server.mjs';
 
@@ -52,6 +52,8 @@ printConditions('start');
 printSettings();
 try {
   let baseline;
+  // What any route through a Durable Object costs at least, next to the baseline (printed in every table).
+  let floor;
   for (const name of asked.length ? asked : available) {
     if (name === 'core') {
       console.log('\n== core');
@@ -61,11 +63,16 @@ try {
     if (!server) {
       server = await startBenchServer();
       baseline = await measure('hello-world (baseline)', { url: server.helloUrl, pid: server.helloPid });
+      floor = await measure('one Durable Object call (floor)', {
+        url: server.floorUrl,
+        pid: server.floorPid,
+        setupClient: perConnection(Array.from({ length: CONNECTIONS }, (_, i) => i), (i) => ({ headers: { 'x-object': `u${i}` } })),
+      });
     }
     const suite = await serverSuites[name]();
     const { rows, targets } = await suite.run({ server, baseline });
-    printTable(name, [baseline, ...rows]);
-    printTargets(targets);
+    printTable(name, [baseline, floor, ...rows]);
+    printTargets(targets, floor);
   }
 } finally {
   await server?.stop();

@@ -39,11 +39,13 @@ const percent = (x) => `${(x * 100).toFixed(0)}%`;
  * (baseline's CPU per request over the row's) is printed beside it: it moves much less than req/s
  * when other work shares the machine.
  */
-export function printTargets(targets) {
+/** `floor`: the row of the least a route through a Durable Object costs, for scale (no target). */
+export function printTargets(targets, floor) {
   for (const { row, baseline, min, maxP99 } of targets) {
     const ratio = row.rps / baseline.rps;
     const cpu = row.cpuMsPerRequest && baseline.cpuMsPerRequest ? `, by cpu/req ${percent(baseline.cpuMsPerRequest / row.cpuMsPerRequest)}` : '';
     console.log(`   ${row.route} vs ${baseline.route}: ${percent(ratio)} of req/s (target >= ${percent(min)}) ${ratio >= min ? 'met' : 'MISSED'}${cpu}`);
+    if (floor) console.log(`   (${floor.route}: ${percent(floor.rps / baseline.rps)} of ${baseline.route}; ${row.route}: ${percent(row.rps / floor.rps)} of it)`);
     if (maxP99 !== undefined) console.log(`   ${row.route}: p99 ${row.p99.toFixed(1)} ms (target < ${maxP99} ms) ${row.p99 < maxP99 ? 'met' : 'MISSED'}`);
   }
 }

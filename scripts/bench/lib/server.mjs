@@ -17,6 +17,16 @@ import { childPids } from './cpu.mjs';
 
 const SERVER_NAME = 'bench.local';
 const HELLO_WORLD = 'export default { fetch: () => new Response("hello") };';
+// The least a request routed through a Durable Object costs: one RPC to an object (one per
+// connection, as each user has theirs) that returns a small constant, answered as JSON.
+const ONE_OBJECT_CALL = `import { DurableObject } from 'cloudflare:workers';
+export class Echo extends DurableObject { ping(n) { return { next_batch: 's1_2_3', n }; } }
+export default {
+  async fetch(request, env) {
+    const stub = env.ECHO.get(env.ECHO.idFromName(request.headers.get('x-object') ?? ''));
+    return Response.json(await stub.ping(1));
+  },
+};`;
 
 /** The Worker bundle exactly as `wrangler deploy` builds it, in `outdir`; returns the script's path. */
 export async function buildBundle(outdir) {
@@ -106,8 +116,10 @@ export async function startBenchServer() {
     stops.push(() => myelin.mf.dispose());
     const hello = await serve({ modules: true, script: HELLO_WORLD, compatibilityDate, compatibilityFlags });
     stops.push(() => hello.mf.dispose());
+    const floor = await serve({ modules: true, script: ONE_OBJECT_CALL, compatibilityDate, compatibilityFlags, durableObjects: { ECHO: 'Echo' } });
+    stops.push(() => floor.mf.dispose());
 
-    return { baseUrl: myelin.url, pid: myelin.pid, helloUrl: hello.url, helloPid: hello.pid, serverName: SERVER_NAME, stop };
+    return { baseUrl: myelin.url, pid: myelin.pid, helloUrl: hello.url, helloPid: hello.pid, floorUrl: floor.url, floorPid: floor.pid, serverName: SERVER_NAME, stop };
   } catch (e) {
     await stop();
     throw e;

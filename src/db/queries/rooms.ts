@@ -172,6 +172,18 @@ export interface TxnRef {
 
 export const txnKey = (t: TxnRef) => `${t.userId}\u0000${t.deviceId}\u0000${t.scope}\u0000${t.txnId}`;
 
+/**
+ * Whether a failed write failed because a transaction id was used already (persistEvents inserts
+ * them without looking first: a retry of a stored send makes the batch fail, and the caller looks).
+ */
+export function isTxnConflict(e: unknown): boolean {
+  for (let c: unknown = e; typeof c === 'object' && c !== null; c = (c as { cause?: unknown }).cause) {
+    const { code, constraint } = c as { code?: unknown; constraint?: unknown };
+    if (code === '23505' && constraint === 'event_txns_user_id_device_id_scope_txn_id_pk') return true;
+  }
+  return false;
+}
+
 /** The events already sent under some transaction ids (one query for a whole batch), by `txnKey`. */
 export async function findTxns(db: Pick<Db, 'execute'>, txns: TxnRef[]): Promise<Map<string, string>> {
   if (txns.length === 0) return new Map();

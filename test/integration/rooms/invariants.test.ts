@@ -184,6 +184,29 @@ describe('invariant 3: idempotent sends under concurrency', { timeout: HEAVY }, 
     expect(rows.filter((r) => r.pdu.type === 'm.room.redaction').length).toBe(2);
   });
 
+  it('retries of stored sends among new sends: each retry gets its original, each new send is stored once, the chain stays whole', async () => {
+    // The room server does not look up transaction ids before writing a batch: a stored one makes
+    // the write fail and the batch is built again. Whatever batches these land in, nothing may show.
+    const alice = await registerUser();
+    const roomId = await createRoom(alice);
+    const stored = [nextTxn(), nextTxn(), nextTxn()];
+    const originals = [];
+    for (const txn of stored) originals.push((await sendWithTxn(alice, roomId, 'm.room.message', txn, { msgtype: 'm.text', body: txn })).body.event_id);
+    const fresh = Array.from({ length: 12 }, () => nextTxn());
+    const replies = await Promise.all([
+      ...fresh.map((txn) => sendWithTxn(alice, roomId, 'm.room.message', txn, { msgtype: 'm.text', body: txn })),
+      ...stored.flatMap((txn) => [1, 2].map(() => sendWithTxn(alice, roomId, 'm.room.message', txn, { msgtype: 'm.text', body: `${txn} again` }))),
+    ]);
+    for (const r of replies) expect(r.status, JSON.stringify(r.body)).toBe(200);
+    const retried = replies.slice(fresh.length).map((r) => r.body.event_id);
+    expect(retried).toEqual(originals.flatMap((id) => [id, id]));
+    const rows = await storedEvents(roomId);
+    expectLinearChain(rows);
+    const messages = rows.filter((r) => r.pdu.type === 'm.room.message');
+    expect(messages.map((r) => r.pdu.content.body).sort()).toEqual([...stored, ...fresh].sort());
+    expect(new Set(replies.slice(0, fresh.length).map((r) => r.body.event_id)).size).toBe(fresh.length);
+  });
+
   it('the same txnId from two devices of one user at once: one event per device', async () => {
     const alice = await registerUser();
     const other = await login(alice);
