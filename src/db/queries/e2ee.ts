@@ -2,7 +2,7 @@
 // and dehydrated devices (key backups: key-backup.ts). Writes run in the owning user's object (src/services/e2ee/).
 import { and, eq, gt, inArray, lte, sql } from 'drizzle-orm';
 import type { Db, PooledDb } from '../client';
-import { executePrepared } from '../prepared';
+import { preparedStatement } from '../prepared';
 import {
   crossSigningKeys,
   crossSigningSignatures,
@@ -133,17 +133,10 @@ export interface ClaimedKey {
   fallback: boolean;
 }
 
-/**
- * Claims one key per (user, device, algorithm) in a single statement: the oldest one-time key,
- * deleted as it is returned; where none is left, the fallback key, marked used and kept.
- * `for update skip locked` makes concurrent claims take different keys and never the same one
- * (invariant 5), whichever connections they run on: the database is the arbiter.
- */
-export async function claimKeys(db: Db, wanted: { userId: string; deviceId: string; algorithm: string }[]): Promise<ClaimedKey[]> {
-  if (wanted.length === 0) return [];
-  const r = await executePrepared(db, sql`
+const claimStatement = preparedStatement<{ users: string[]; devices: string[]; algorithms: string[] }>(
+  (p) => sql`
     with req(user_id, device_id, algorithm) as (
-      select * from unnest(${sql.param(wanted.map((w) => w.userId))}::text[], ${sql.param(wanted.map((w) => w.deviceId))}::text[], ${sql.param(wanted.map((w) => w.algorithm))}::text[])
+      select * from unnest(${p.users}::text[], ${p.devices}::text[], ${p.algorithms}::text[])
     ), picked as (
       select k.id from req cross join lateral (
         select o.id from ${e2eOneTimeKeys} o
@@ -162,7 +155,18 @@ export async function claimKeys(db: Db, wanted: { userId: string; deviceId: stri
     )
     select user_id, device_id, algorithm, key_id, key_json, false as fallback from claimed
     union all
-    select user_id, device_id, algorithm, key_id, key_json, true as fallback from fell_back`);
+    select user_id, device_id, algorithm, key_id, key_json, true as fallback from fell_back`,
+);
+
+/**
+ * Claims one key per (user, device, algorithm) in a single statement: the oldest one-time key,
+ * deleted as it is returned; where none is left, the fallback key, marked used and kept.
+ * `for update skip locked` makes concurrent claims take different keys and never the same one
+ * (invariant 5), whichever connections they run on: the database is the arbiter.
+ */
+export async function claimKeys(db: Db, wanted: { userId: string; deviceId: string; algorithm: string }[]): Promise<ClaimedKey[]> {
+  if (wanted.length === 0) return [];
+  const r = await claimStatement(db, { users: wanted.map((w) => w.userId), devices: wanted.map((w) => w.deviceId), algorithms: wanted.map((w) => w.algorithm) });
   return rowsOf<{ user_id: string; device_id: string; algorithm: string; key_id: string; key_json: string; fallback: boolean }>(r).map((x) => ({
     userId: x.user_id,
     deviceId: x.device_id,
@@ -234,6 +238,26 @@ export interface KeyQueryRows {
   signatures: SignatureRow[];
 }
 
+const keysStatement = preparedStatement<{ requester: string; allOf: string[]; pairUsers: string[]; pairDevices: string[]; users: string[] }>(
+  (p) => sql`
+    with wanted(user_id, device_id) as (
+      select u, null::text from unnest(${p.allOf}::text[]) as u
+      union all
+      select * from unnest(${p.pairUsers}::text[], ${p.pairDevices}::text[])
+    )
+    select 'd' as kind, k.user_id as a, k.device_id as b, d.display_name as c, k.key_json as j
+    from ${e2eDeviceKeys} k
+    join ${devices} d on d.user_id = k.user_id and d.device_id = k.device_id
+    where k.user_id = any(${p.users}::text[])
+      and exists (select 1 from wanted w where w.user_id = k.user_id and (w.device_id is null or w.device_id = k.device_id))
+    union all
+    select 'x', x.user_id, x.key_type, x.public_key, x.key_json from ${crossSigningKeys} x
+    where x.user_id = any(${p.users}::text[]) and (x.key_type <> 'user_signing' or x.user_id = ${p.requester})
+    union all
+    select 's', s.target_user_id, s.target_key_id, s.signer_user_id || ' ' || s.signing_key_id, s.signature from ${crossSigningSignatures} s
+    where s.target_user_id = any(${p.users}::text[]) and (s.signer_user_id = s.target_user_id or s.signer_user_id = ${p.requester})`,
+);
+
 /**
  * Everything /keys/query returns for local users, in one round trip: device keys (all devices of
  * `allOf`, the listed ones of `pairs`), cross-signing keys (user-signing keys only the requester's
@@ -242,23 +266,7 @@ export interface KeyQueryRows {
  */
 export async function keysForQuery(db: Db, requester: string, allOf: string[], pairs: [string, string][]): Promise<KeyQueryRows> {
   const users = [...new Set([...allOf, ...pairs.map((p) => p[0])])];
-  const r = await executePrepared(db, sql`
-    with wanted(user_id, device_id) as (
-      select u, null::text from unnest(${sql.param(allOf)}::text[]) as u
-      union all
-      select * from unnest(${sql.param(pairs.map((p) => p[0]))}::text[], ${sql.param(pairs.map((p) => p[1]))}::text[])
-    )
-    select 'd' as kind, k.user_id as a, k.device_id as b, d.display_name as c, k.key_json as j
-    from ${e2eDeviceKeys} k
-    join ${devices} d on d.user_id = k.user_id and d.device_id = k.device_id
-    where k.user_id = any(${sql.param(users)}::text[])
-      and exists (select 1 from wanted w where w.user_id = k.user_id and (w.device_id is null or w.device_id = k.device_id))
-    union all
-    select 'x', x.user_id, x.key_type, x.public_key, x.key_json from ${crossSigningKeys} x
-    where x.user_id = any(${sql.param(users)}::text[]) and (x.key_type <> 'user_signing' or x.user_id = ${requester})
-    union all
-    select 's', s.target_user_id, s.target_key_id, s.signer_user_id || ' ' || s.signing_key_id, s.signature from ${crossSigningSignatures} s
-    where s.target_user_id = any(${sql.param(users)}::text[]) and (s.signer_user_id = s.target_user_id or s.signer_user_id = ${requester})`);
+  const r = await keysStatement(db, { requester, allOf, pairUsers: pairs.map((p) => p[0]), pairDevices: pairs.map((p) => p[1]), users });
   const out: KeyQueryRows = { devices: [], crossSigning: [], signatures: [] };
   for (const x of rowsOf<{ kind: string; a: string; b: string; c: string | null; j: string }>(r)) {
     if (x.kind === 'd') out.devices.push({ userId: x.a, deviceId: x.b, displayName: x.c, keyJson: x.j });

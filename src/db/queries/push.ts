@@ -1,5 +1,5 @@
 // Queries over push rules, pushers and push actions (src/db/schema/push.ts).
-import { and, eq, inArray, ne, sql, type SQL } from 'drizzle-orm';
+import { and, eq, inArray, ne, sql, type Placeholder, type SQL } from 'drizzle-orm';
 import type { Db } from '../client';
 import { accountData, eventPushActions, pushRuleChanges, pushRules, pushers, receipts } from '../schema';
 import type { PushAction } from '../../matrix/push-rules/types';
@@ -260,7 +260,7 @@ export async function notificationsPage(db: Db, userId: string, opts: { before?:
  * The rows unreadCountsForRooms counts from, for the rooms `roomIds` (an SQL list expression):
  * room_id, thread_id, n, h. For statements that read them along with other things (sync's snapshot).
  */
-export function unreadCountRowsSql(userId: string, roomIds: SQL): SQL {
+export function unreadCountRowsSql(userId: string | Placeholder, roomIds: SQL): SQL {
   return sql`
     with read as (
       select room_id, thread_id, max(event_pos) as pos from ${receipts}

@@ -1,7 +1,7 @@
 // The reads /sync needs, shaped so one sync costs a handful of queries whatever the number of rooms.
 import { and, desc, eq, gt, inArray, lt, lte, sql } from 'drizzle-orm';
 import type { Db } from '../client';
-import { executePrepared } from '../prepared';
+import { preparedStatement, type Placeholders } from '../prepared';
 import { events, receipts, roomMemberships, toDevice } from '../schema';
 import { parsePdu, type StoredEvent } from './rooms';
 import { unreadCountRowsSql, type CountRow } from './push';
@@ -138,26 +138,18 @@ export interface SyncSnapshot {
 
 type Row = unknown[];
 
-/**
- * Everything an incremental sync of steady rooms reads, in one statement (so one round trip and
- * one snapshot): the user's memberships and the stream heads (every membership seen is at or below
- * the heads, and every membership at or below them is seen), the new events of rooms
- * joined before `since` as recentEvents, their rooms, which of them have children, and the unread
- * counts. A woken long-poll costs this one query.
- */
-export async function syncSnapshot(db: Db, userId: string, opts: { since?: number; perRoom: number; unread: boolean }): Promise<SyncSnapshot> {
-  const since = opts.since ?? -1;
-  const r = (await executePrepared(db, sql`
+type SnapshotParams = { userId: string; hasSince: boolean; since: number; rows: number };
+const snapshotSql = (p: Placeholders<SnapshotParams>, unread: boolean) => sql`
     with h as (select (select coalesce(max(stream_pos), 0) from events) as e,
                       (select coalesce(max(pos), 0) from stream_heads where name = 'misc') as m),
-    mem as (select room_id, membership, event_id, stream_pos, forgotten from room_memberships where user_id = ${userId}),
+    mem as (select room_id, membership, event_id, stream_pos, forgotten from room_memberships where user_id = ${p.userId}),
     ev as (
       select * from (
         select e.event_id, e.room_id, e.json, e.stream_pos, e.state_group, e.redacted_by, e.rejected, e.outlier, e.replaces_state,
                row_number() over (partition by e.room_id order by e.stream_pos desc) as rn
-        from events e join mem on mem.room_id = e.room_id and mem.membership = 'join' and mem.stream_pos <= ${since}
-        where ${opts.since !== undefined} and e.stream_pos > ${since} and e.stream_pos <= (select e from h)
-      ) x where x.rn <= ${opts.perRoom + 1}
+        from events e join mem on mem.room_id = e.room_id and mem.membership = 'join' and mem.stream_pos <= ${p.since}
+        where ${p.hasSince} and e.stream_pos > ${p.since} and e.stream_pos <= (select e from h)
+      ) x where x.rn <= ${p.rows}
     )
     select h.e, h.m,
       (select coalesce(json_agg(json_build_array(room_id, membership, event_id, stream_pos, forgotten)), '[]') from mem) as mem,
@@ -167,11 +159,24 @@ export async function syncSnapshot(db: Db, userId: string, opts: { since?: numbe
       (select coalesce(json_agg(json_build_array(r.room_id, r.version, r.current_state_group, r.current_chain_length)), '[]')
          from rooms r where r.room_id in (select distinct room_id from ev)) as rooms,
       ${
-        opts.unread
-          ? sql`(select coalesce(json_agg(json_build_array(c.room_id, c.thread_id, c.n, c.h)), '[]') from (${unreadCountRowsSql(userId, sql`select room_id from mem where membership = 'join'`)}) c)`
+        unread
+          ? sql`(select coalesce(json_agg(json_build_array(c.room_id, c.thread_id, c.n, c.h)), '[]') from (${unreadCountRowsSql(p.userId, sql`select room_id from mem where membership = 'join'`)}) c)`
           : sql`null`
       } as unread
-    from h`)) as unknown as { rows: { e: string; m: string; mem: Row[]; ev: Row[]; rooms: Row[]; unread: Row[] | null }[] };
+    from h`;
+const snapshot = preparedStatement<SnapshotParams>((p) => snapshotSql(p, false));
+const snapshotWithUnread = preparedStatement<SnapshotParams>((p) => snapshotSql(p, true));
+
+/**
+ * Everything an incremental sync of steady rooms reads, in one statement (so one round trip and
+ * one snapshot): the user's memberships and the stream heads (every membership seen is at or below
+ * the heads, and every membership at or below them is seen), the new events of rooms
+ * joined before `since` as recentEvents, their rooms, which of them have children, and the unread
+ * counts. A woken long-poll costs this one query.
+ */
+export async function syncSnapshot(db: Db, userId: string, opts: { since?: number; perRoom: number; unread: boolean }): Promise<SyncSnapshot> {
+  const params = { userId, hasSince: opts.since !== undefined, since: opts.since ?? -1, rows: opts.perRoom + 1 };
+  const r = (await (opts.unread ? snapshotWithUnread : snapshot)(db, params)) as { rows: { e: string; m: string; mem: Row[]; ev: Row[]; rooms: Row[]; unread: Row[] | null }[] };
   const top = r.rows[0];
   const out: SyncSnapshot = {
     e: Number(top.e),
