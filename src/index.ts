@@ -1,5 +1,6 @@
 // Worker entry point: the HTTP application and the Durable Object classes.
 import { buildApp } from './app';
+import { syncResponse } from './api/client/sync';
 import { versionsResponse } from './api/client/versions';
 import type { Env } from './config';
 
@@ -12,8 +13,12 @@ const app = buildApp();
 
 export default {
   fetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response> {
-    // Clients poll /versions constantly and its answer never changes: it skips the router.
-    if (request.method === 'GET' && new URL(request.url).pathname === '/_matrix/client/versions') return versionsResponse();
+    // Clients poll /versions and /sync constantly: they skip the router.
+    if (request.method === 'GET') {
+      const path = new URL(request.url).pathname;
+      if (path === '/_matrix/client/versions') return versionsResponse();
+      if (path === '/_matrix/client/v3/sync' || path === '/_matrix/client/r0/sync') return syncResponse(request, env);
+    }
     return app.fetch(request, env, ctx);
   },
 } satisfies ExportedHandler<Env>;

@@ -18,13 +18,18 @@ export function errorResponse(err: MatrixError, headers?: HeadersInit): Response
 }
 
 export function onError(err: unknown, c: Context): Response {
-  if (err instanceof MatrixError) return errorResponse(err);
+  return failureResponse(err, c.req.raw);
+}
+
+/** The response to a request that failed with `err` (a Matrix error as it is, anything else as a logged 500). */
+export function failureResponse(err: unknown, request: Request, headers?: HeadersInit): Response {
+  if (err instanceof MatrixError) return errorResponse(err, headers);
   if (err instanceof ConfigError) {
     console.error(`[config] ${err.message}`);
-    return errorResponse(new MatrixError(500, ErrCode.UNKNOWN, 'The server is misconfigured'));
+    return errorResponse(new MatrixError(500, ErrCode.UNKNOWN, 'The server is misconfigured'), headers);
   }
-  console.error(`[error] ${c.req.method} ${new URL(c.req.url).pathname}:`, err);
-  return errorResponse(new MatrixError(500, ErrCode.UNKNOWN, 'Internal server error'));
+  console.error(`[error] ${request.method} ${new URL(request.url).pathname}:`, err);
+  return errorResponse(new MatrixError(500, ErrCode.UNKNOWN, 'Internal server error'), headers);
 }
 
 export const unrecognized = () => new MatrixError(404, ErrCode.UNRECOGNIZED, 'Unrecognized request');
