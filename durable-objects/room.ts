@@ -4,13 +4,13 @@
 // acknowledged. The current state lives in memory and is rebuilt from Postgres on wake-up.
 import { DurableObject } from 'cloudflare:workers';
 import { config, type Env } from '../src/config';
-import { pooledDb, type Db, type PooledDb } from '../src/db/client';
+import { pooledDb, type PooledDb } from '../src/db/client';
 import * as q from '../src/db/queries/rooms';
 import { checkCreateEvent, authResultToError } from '../src/matrix/auth-rules';
 import { ErrCode, MatrixError } from '../src/matrix/errors';
 import { serverNameOf } from '../src/matrix/ids';
 import { roomVersion } from '../src/matrix/room-versions';
-import { redactEvent, redactsTarget } from '../src/matrix/redaction';
+import { redactEvent } from '../src/matrix/redaction';
 import { stateKey } from '../src/matrix/state-map';
 import type { Pdu, RoomEvent } from '../src/matrix/types';
 import { serverSigningKey } from '../src/services/federation/server-key';
@@ -19,7 +19,7 @@ import { RoomModel } from '../src/services/rooms/model';
 import { buildLocalEvent, describeForStorage, type Signer } from '../src/services/rooms/pipeline';
 import { asRpcResult } from '../src/services/rpc';
 import { PushRulesLoader } from '../src/services/push/loader';
-import { pushActionsForBatch, type PendingPushAction, type PushWrites } from '../src/services/push/room-events';
+import { pushWritesForBatch, type PushWrites } from '../src/services/push/room-events';
 import { wakeUsers } from '../src/services/sync/wake';
 import { sendToServers } from '../src/services/federation/outbound';
 import { pduErrors } from '../src/services/federation/event-checks';
@@ -39,7 +39,6 @@ import * as rel from '../src/services/rooms/relations';
 import type { Viewer } from '../src/services/rooms/serve';
 import type { EventFilterSpec } from '../src/matrix/event-filter';
 import { refuseBlockedInvite } from '../src/services/moderation/invite-permission';
-import { leavesOfLocalUsers } from '../src/services/rooms/forget-on-leave';
 
 interface Pending {
   intent: Intent;
@@ -61,28 +60,10 @@ export class RoomDO extends DurableObject<Env> {
 
   #pushLoader?: PushRulesLoader;
 
-  /**
-   * Notification actions of new events for the local members (computed on the state the events
-   * were applied to), to store with the events, and what else the events change in the same
-   * transaction. A failure here never fails a send: notifications are lost, not messages.
-   */
+  /** What a commit writes besides its events (see pushWritesForBatch). */
   async #pushActions(model: RoomModel, committed: RoomEvent[]): Promise<PushWrites> {
-    let pending: PendingPushAction[] = [];
-    try {
-      this.#pushLoader ??= new PushRulesLoader(this.#pg);
-      pending = await pushActionsForBatch(this.#pg, this.#pushLoader, model, committed, this.#isLocal);
-    } catch (e) {
-      console.error('[room] computing push actions failed:', e);
-    }
-    const redacted = committed.map((e) => (e.pdu.type === 'm.room.redaction' ? redactsTarget(e.pdu, model.version) : undefined)).filter((x): x is string => !!x);
-    // An event redacted in its own batch notifies no one either.
-    const gone = new Set(redacted);
-    return {
-      pushActions: pending.filter((p) => !gone.has(p.eventId)),
-      unnotify: redacted,
-      // Not push, but written with them: rooms forgotten upon leave (FORGET_ROOMS_ON_LEAVE).
-      forgotten: config(this.env).forgetRoomsOnLeave ? leavesOfLocalUsers(committed, this.#isLocal) : [],
-    };
+    this.#pushLoader ??= new PushRulesLoader(this.#pg);
+    return pushWritesForBatch(this.#pg, this.#pushLoader, model, committed, this.#isLocal, config(this.env).forgetRoomsOnLeave);
   }
 
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {

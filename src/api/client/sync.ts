@@ -10,6 +10,8 @@ import { ErrCode, failureResponse, MatrixError } from '../../http/errors';
 import { hashToken, tokenLocalpart } from '../../services/auth/tokens';
 import { parseSyncParams } from '../../services/sync/params';
 
+const JSON_HEADERS = { 'content-type': 'application/json', ...CORS_HEADERS };
+
 /** GET /sync, from the request alone: the Worker's entry serves it without the router (src/index.ts). */
 export async function syncResponse(request: Request, env: Env): Promise<Response> {
   try {
@@ -33,7 +35,6 @@ export async function syncResponse(request: Request, env: Env): Promise<Response
   }
 }
 
-const JSON_HEADERS = { 'content-type': 'application/json', ...CORS_HEADERS };
 
 // Registered for the router's sake (other methods on the path answer 405); GET is served before it.
 export const sync = new Hono<AppEnv>();

@@ -5,7 +5,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db, PooledDb } from '../client';
 import { eventEdges, events, forwardExtremities, redactions, roomMemberships, roomState, rooms, stateGroupEntries, stateGroups } from '../schema';
 import { assignStreamPositions, forgetMemberships, MAX_CHAIN_LENGTH } from './rooms';
-import { deletePushActionsForEvents, type PushActionRow } from './push';
+import { deletePushActionsForEvents, type PendingPushAction } from './push';
 import type { RoomEvent } from '../../matrix/types';
 import { executeTogether } from '../bulk-insert';
 import { searchIndexStatements } from './search';
@@ -83,7 +83,7 @@ export interface FederatedEventInput {
   relType?: string;
   replacesState?: string;
   /** For an accepted event: its notification rows (written with its position), earlier events it redacts (their rows go), its leave stored as forgotten. */
-  push?: { pushActions: Omit<PushActionRow, 'streamPos'>[]; unnotify: string[]; forgotten: string[] };
+  push?: { pushActions: PendingPushAction[]; unnotify: string[]; forgotten: string[] };
   /** The room's current state group before the event: the room row is written only when it changes. */
   currentGroupWas?: number | null;
 }

@@ -127,6 +127,8 @@ export async function deleteAllPushers(db: Db, userId: string): Promise<void> {
 // ---- Push actions ---------------------------------------------------------------------------
 
 export type PushActionRow = typeof eventPushActions.$inferSelect;
+/** A push action row before its event has a stream position (it is inserted with the event's). */
+export type PendingPushAction = Omit<PushActionRow, 'streamPos'>;
 
 /** A redacted event no longer notifies anyone (as in Synapse). */
 export async function deletePushActionsForEvents(db: Db, eventIds: string[], roomId?: string): Promise<void> {

@@ -1,6 +1,7 @@
 // Queries over rooms and their events. Writes happen only in the room's Durable Object, in one
 // transaction per batch of events (invariant 7), with stream positions taken in commit order.
-import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, getTableName, inArray, sql, type SQL } from 'drizzle-orm';
+import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Db, PooledDb } from '../client';
 import { bulkInsertSql, unnestRows } from '../bulk-insert';
 import {
@@ -17,7 +18,7 @@ import {
   stateGroups,
 } from '../schema';
 import type { Pdu, RoomEvent } from '../../matrix/types';
-import type { PushActionRow } from './push';
+import type { PendingPushAction } from './push';
 import { searchIndexStatements } from './search';
 
 export type RoomRow = typeof rooms.$inferSelect;
@@ -221,7 +222,7 @@ export interface PersistInput {
   batch: NewEvent[];
   extremities: string[];
   /** Notification rows of the batch's events, written with their positions. */
-  pushActions?: Omit<PushActionRow, 'streamPos'>[];
+  pushActions?: PendingPushAction[];
   /** Earlier events whose notification rows go (redacted by the batch). */
   unnotify?: string[];
   /** Leave or ban events of the batch whose memberships are stored as forgotten (FORGET_ROOMS_ON_LEAVE). */
@@ -239,7 +240,7 @@ export interface WithPositions {
   /** Users whose membership rows were written with these events (the rows take their positions). */
   members?: string[];
   /** Notification rows of these events (inserted with their positions). */
-  pushActions?: Omit<PushActionRow, 'streamPos'>[];
+  pushActions?: PendingPushAction[];
 }
 
 /**
@@ -255,6 +256,12 @@ function positionsCte(eventIds: string[]): SQL {
       join unnest(${sql.param(eventIds)}::text[]) with ordinality as ids(id, ord) on ids.ord = r.ord)`;
 }
 
+/** INSERT of rows that take their event's position (`p.pos`, joined on `eventId`) from positionsCte. */
+function insertWithPositions<T extends PgTable>(table: T, rows: Partial<T['$inferInsert']>[], tail?: SQL): SQL {
+  const u = unnestRows(table, rows);
+  return sql`insert into ${sql.identifier(getTableName(table))} (${u.names}, stream_pos) select ${u.values}, p.pos from ${u.source} join p on p.id = ${u.alias('eventId')} ${tail ?? sql``}`;
+}
+
 /**
  * Gives events stored already (in this transaction, without positions) their stream positions,
  * with the memberships that carry them, and inserts their notification rows with them, in ONE
@@ -263,7 +270,6 @@ function positionsCte(eventIds: string[]): SQL {
  */
 export async function assignStreamPositions(tx: Pick<Db, 'execute'>, roomId: string, eventIds: string[], rows: WithPositions = {}): Promise<number[]> {
   const members = rows.members ?? [];
-  const push = rows.pushActions?.length ? unnestRows(eventPushActions, rows.pushActions) : undefined;
   const r = (await tx.execute(sql`
     with ${positionsCte(eventIds)},
     e as (update events set stream_pos = p.pos from p where events.event_id = p.id returning 1)
@@ -273,17 +279,11 @@ export async function assignStreamPositions(tx: Pick<Db, 'execute'>, roomId: str
             where room_memberships.room_id = ${roomId} and room_memberships.user_id = any(${sql.param(members)}::text[]) and room_memberships.event_id = p.id returning 1)`
         : sql``
     }
-    ${
-      push
-        ? sql`, a as (insert into event_push_actions (${push.names}, stream_pos)
-            select ${push.values}, p.pos from ${push.source} join p on p.id = ${push.alias('eventId')} on conflict do nothing returning 1)`
-        : sql``
-    }
+    ${rows.pushActions?.length ? sql`, a as (${insertWithPositions(eventPushActions, rows.pushActions, sql`on conflict do nothing`)})` : sql``}
     select p.id, p.pos from p order by p.ord`)) as unknown as { rows: { id: string; pos: string }[] };
   return r.rows.map((x) => Number(x.pos));
 }
 
-/** Writes a batch of accepted events atomically; positions are allocated in commit order. */
 /**
  * Writes a batch of accepted events atomically, as ONE statement (one round trip, its own
  * transaction): every row of the batch, the stream lock, and the positions, which the events,
@@ -381,17 +381,20 @@ export async function persistEvents(db: PooledDb, input: PersistInput): Promise<
     redactedBy: redactedInBatch.get(b.event.eventId) ?? null,
   }));
 
-  const ev = unnestRows(events, eventRows);
-  const members = lastMember.size ? unnestRows(roomMemberships, [...lastMember.values()]) : undefined;
-  const push = input.pushActions?.length ? unnestRows(eventPushActions, input.pushActions) : undefined;
-  const unnotify = [...(input.unnotify ?? [])].filter((id) => !inBatch.has(id));
+  // An event redacted in its own batch notifies no one; nor, from now on, does an earlier one.
+  const pushActions = (input.pushActions ?? []).filter((a) => !redactedInBatch.has(a.eventId));
+  const unnotify = (input.unnotify ?? []).filter((id) => !inBatch.has(id));
   const writes: (SQL | undefined)[] = [
-    sql`insert into events (${ev.names}, stream_pos) select ${ev.values}, p.pos from ${ev.source} join p on p.id = ${ev.alias('eventId')}`,
-    members &&
-      sql`insert into room_memberships (${members.names}, stream_pos) select ${members.values}, p.pos from ${members.source} join p on p.id = ${members.alias('eventId')}
-        on conflict (room_id, user_id) do update set membership = excluded.membership, event_id = excluded.event_id, sender = excluded.sender,
-          stream_pos = excluded.stream_pos, forgotten = excluded.forgotten`,
-    push && sql`insert into event_push_actions (${push.names}, stream_pos) select ${push.values}, p.pos from ${push.source} join p on p.id = ${push.alias('eventId')} on conflict do nothing`,
+    insertWithPositions(events, eventRows),
+    lastMember.size
+      ? insertWithPositions(
+          roomMemberships,
+          [...lastMember.values()],
+          sql`on conflict (room_id, user_id) do update set membership = excluded.membership, event_id = excluded.event_id, sender = excluded.sender,
+            stream_pos = excluded.stream_pos, forgotten = excluded.forgotten`,
+        )
+      : undefined,
+    pushActions.length ? insertWithPositions(eventPushActions, pushActions, sql`on conflict do nothing`) : undefined,
     input.createRoom
       ? bulkInsertSql(rooms, [{ ...input.createRoom, currentStateGroup: group, currentChainLength: chain }])
       : db.update(rooms).set({ currentStateGroup: group, currentChainLength: chain }).where(eq(rooms.roomId, roomId)).getSQL(),

@@ -1,7 +1,7 @@
 // Full-text search over room events with Postgres text search (english configuration, as
 // Synapse): rows written with the events (indexEventsForSearch, from persistEvents), matched with
 // websearch_to_tsquery, ranked with ts_rank_cd.
-import { and, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../client';
 import { eventSearch, events } from '../schema';
 import type { RoomEvent } from '../../matrix/types';

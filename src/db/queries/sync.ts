@@ -14,18 +14,6 @@ export interface MembershipRow {
   forgotten: boolean;
 }
 
-const stored = {
-  eventId: events.eventId,
-  roomId: events.roomId,
-  json: events.json,
-  streamPos: events.streamPos,
-  stateGroup: events.stateGroup,
-  redactedBy: events.redactedBy,
-  rejected: events.rejected,
-  outlier: events.outlier,
-  replacesState: events.replacesState,
-};
-
 /** Per room, the newest `perRoom` events in (after, upto], oldest first, and whether there were more. */
 export async function recentEvents(
   db: Db,

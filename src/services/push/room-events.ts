@@ -3,16 +3,17 @@
 // the notification count of an event must appear in the same /sync response as the event).
 import type { Db } from '../../db/client';
 import { getEvents, type StoredEvent } from '../../db/queries/rooms';
-import type { PushActionRow } from '../../db/queries/push';
+import type { PendingPushAction } from '../../db/queries/push';
 import { powerLevelsIn } from '../../matrix/auth-rules';
 import { toClientEvent } from '../../matrix/client-event';
 import { computePushActionsForEvent, relationOf, threadIdOf, type PushEvent, type PushRecipient, type RoomPushState } from '../../matrix/push-rules';
 import type { RoomEvent } from '../../matrix/types';
+import { redactsTarget } from '../../matrix/redaction';
+import { leavesOfLocalUsers } from '../rooms/forget-on-leave';
 import type { RoomModel } from '../rooms/model';
 import type { PushRulesLoader } from './loader';
 
-/** A push action row before the event has its stream position. */
-export type PendingPushAction = Omit<PushActionRow, 'streamPos'>;
+export type { PendingPushAction };
 
 /** What a commit writes besides its events: notification rows (stored with the events' positions) and what the events undo. */
 export interface PushWrites {
@@ -92,4 +93,32 @@ export async function pushActionsForBatch(
     }
   }
   return out;
+}
+
+/**
+ * Notification actions of new events for the local members (computed on the state the events
+ * were applied to), to store with the events, and what else the events change in the same
+ * transaction: redacted events notify no one, and with FORGET_ROOMS_ON_LEAVE a local user's leave
+ * forgets the room. A failure computing actions never fails a send: notifications are lost, not
+ * messages.
+ */
+export async function pushWritesForBatch(
+  db: Db,
+  loader: PushRulesLoader,
+  model: RoomModel,
+  events: RoomEvent[],
+  isLocal: (userId: string) => boolean,
+  forgetOnLeave: boolean,
+): Promise<PushWrites> {
+  let pushActions: PendingPushAction[] = [];
+  try {
+    pushActions = await pushActionsForBatch(db, loader, model, events, isLocal);
+  } catch (e) {
+    console.error('[room] computing push actions failed:', e);
+  }
+  return {
+    pushActions,
+    unnotify: events.map((e) => (e.pdu.type === 'm.room.redaction' ? redactsTarget(e.pdu, model.version) : undefined)).filter((x): x is string => !!x),
+    forgotten: forgetOnLeave ? leavesOfLocalUsers(events, isLocal) : [],
+  };
 }

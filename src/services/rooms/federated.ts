@@ -2,7 +2,7 @@
 // receipt of a PDU", "Soft failure", "Backfilling and retrieving missing events"). Runs in the
 // room's object, in its write queue, on events whose format, signatures and hash were checked.
 import type { Env } from '../../config';
-import type { Db, PooledDb } from '../../db/client';
+import type { PooledDb } from '../../db/client';
 import { knownEventIds, persistFederatedEvent, storeOutliers } from '../../db/queries/federated-events';
 import { getEvents, persistEvents, stateOfGroup, type StoredEvent } from '../../db/queries/rooms';
 import { describeForStorage } from './pipeline';

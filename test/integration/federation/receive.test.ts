@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { hashAndSignEvent } from '../../../src/matrix/event-signing';
 import { roomVersion } from '../../../src/matrix/room-versions';
 import { generateSigningKeyText, parseSigningKey } from '../../../src/matrix/signing';
-import { call, registerUser, type TestUser } from '../helpers/client';
+import { call } from '../helpers/client';
 import { createRoom, getEvent, sendOk, stateMap, timeline } from '../helpers/rooms';
 import { expectSpec } from '../helpers/spec';
 import { sync, timelineIds } from '../sync/helpers';
