@@ -243,14 +243,15 @@ export class UserDO extends DurableObject<Env> {
     return this.#call(userId, (s) => e2ee.keys.queryKeysJson(s.db, userId, new Map(query)));
   }
   /** Claims keys of local users' devices for this user (invariant 5: each one-time key at most once); JSON text. */
-  claimKeys(userId: string, wanted: { userId: string; deviceId: string; algorithm: string }[]) {
+  claimKeys(userId: string, wanted: e2ee.keys.ClaimWanted) {
     return this.#call(userId, async (s) => {
-      const { json, devices } = await e2ee.keys.claimKeysJson(s.db, wanted);
-      // Every device a key (one-time or fallback) was handed out for has new counts.
-      const own = devices.get(userId);
+      const { json, readers } = await e2ee.keys.claimKeysJson(s.db, wanted);
+      // Devices a key (one-time or fallback) was handed out for have new counts: the objects
+      // that keep them drop them, this one included.
+      const own = readers.get(userId);
       if (own) this.#waiters.keyCounts.forget(own);
-      devices.delete(userId);
-      await keysClaimed(this.env, devices);
+      readers.delete(userId);
+      await keysClaimed(this.env, readers);
       return json;
     });
   }

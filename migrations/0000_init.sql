@@ -310,6 +310,21 @@ CREATE TABLE "e2e_fallback_keys" (
 	CONSTRAINT "e2e_fallback_keys_user_id_device_id_algorithm_pk" PRIMARY KEY("user_id","device_id","algorithm")
 );
 --> statement-breakpoint
+CREATE TABLE "e2e_key_count_readers" (
+	"user_id" text NOT NULL,
+	"device_id" text NOT NULL,
+	"read_ts" bigint NOT NULL,
+	CONSTRAINT "e2e_key_count_readers_user_id_device_id_pk" PRIMARY KEY("user_id","device_id")
+);
+--> statement-breakpoint
+CREATE TABLE "e2e_one_time_key_floors" (
+	"user_id" text NOT NULL,
+	"device_id" text NOT NULL,
+	"algorithm" text NOT NULL,
+	"id" bigint NOT NULL,
+	CONSTRAINT "e2e_one_time_key_floors_user_id_device_id_algorithm_pk" PRIMARY KEY("user_id","device_id","algorithm")
+);
+--> statement-breakpoint
 CREATE TABLE "e2e_one_time_keys" (
 	"id" bigserial PRIMARY KEY NOT NULL,
 	"user_id" text NOT NULL,
@@ -479,6 +494,8 @@ ALTER TABLE "filters" ADD CONSTRAINT "filters_user_id_users_user_id_fk" FOREIGN 
 ALTER TABLE "dehydrated_devices" ADD CONSTRAINT "dehydrated_devices_user_id_device_id_devices_user_id_device_id_fk" FOREIGN KEY ("user_id","device_id") REFERENCES "public"."devices"("user_id","device_id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "e2e_device_keys" ADD CONSTRAINT "e2e_device_keys_user_id_device_id_devices_user_id_device_id_fk" FOREIGN KEY ("user_id","device_id") REFERENCES "public"."devices"("user_id","device_id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "e2e_fallback_keys" ADD CONSTRAINT "e2e_fallback_keys_user_id_device_id_devices_user_id_device_id_fk" FOREIGN KEY ("user_id","device_id") REFERENCES "public"."devices"("user_id","device_id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "e2e_key_count_readers" ADD CONSTRAINT "e2e_key_count_readers_user_id_device_id_devices_user_id_device_id_fk" FOREIGN KEY ("user_id","device_id") REFERENCES "public"."devices"("user_id","device_id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "e2e_one_time_key_floors" ADD CONSTRAINT "e2e_one_time_key_floors_user_id_device_id_devices_user_id_device_id_fk" FOREIGN KEY ("user_id","device_id") REFERENCES "public"."devices"("user_id","device_id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "e2e_one_time_keys" ADD CONSTRAINT "e2e_one_time_keys_user_id_device_id_devices_user_id_device_id_fk" FOREIGN KEY ("user_id","device_id") REFERENCES "public"."devices"("user_id","device_id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "push_rule_changes" ADD CONSTRAINT "push_rule_changes_user_id_users_user_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("user_id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "push_rules" ADD CONSTRAINT "push_rules_user_id_users_user_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("user_id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint

@@ -1,7 +1,7 @@
 // Keys suite: POST /keys/query and POST /keys/claim for 50 devices (25 users with 2 devices each)
 // under 16 concurrent clients, each client another user. A claim takes one key of every device:
 // the devices first get enough signed one-time keys for the whole run (BENCH_KEYS per device, default
-// 3000), and a fallback key, so that the run measures one-time key claims and says if any fell back.
+// 6000), and a fallback key, so that the run measures one-time key claims and says if any fell back.
 // Targets (issue 6): p99 under 50 ms for each route.
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { CONNECTIONS, measure, perConnection } from './lib/load.mjs';
@@ -13,7 +13,7 @@ const P99_TARGET_MS = 50;
 const UPLOAD_BATCH = 2000;
 
 function keysPerDevice() {
-  const n = Number(process.env.BENCH_KEYS ?? 3000);
+  const n = Number(process.env.BENCH_KEYS ?? 6000);
   if (!Number.isSafeInteger(n) || n < 1) throw new Error(`BENCH_KEYS must be a positive integer; got "${process.env.BENCH_KEYS}"`);
   return n;
 }

@@ -13,7 +13,7 @@ import { badJson, missingParam } from '../../http/errors';
 import { checkUserId, serverNameOf } from '../../matrix/ids';
 import { finishUia, requireUia } from '../../services/auth/uia';
 import { claimRemoteKeys, DEFAULT_TIMEOUT_MS, queryRemoteKeys } from '../../services/federation/user-keys';
-import type { KeysQueryResult } from '../../services/e2ee/keys';
+import { claimWanted, type KeysQueryResult } from '../../services/e2ee/keys';
 import { parseSyncToken } from '../../services/sync/token';
 
 export const e2eKeys = new Hono<AppEnv>();
@@ -81,8 +81,8 @@ e2eKeys.post('/keys/claim', requireAuth({ allowGuests: true }), async (c) => {
   const r = c.get('requester');
   const req = await body(c, claimBody);
   const { local, remote } = byServer(c, Object.entries(req.one_time_keys));
-  const wanted = local.flatMap(([userId, devices]) => Object.entries(devices).map(([deviceId, algorithm]) => ({ userId, deviceId, algorithm })));
-  const localKeys = wanted.length ? userObject(c.env, r.userId).claimKeys(r.userId, wanted) : Promise.resolve('{}');
+  const wanted = claimWanted(local);
+  const localKeys = wanted.users.length ? userObject(c.env, r.userId).claimKeys(r.userId, wanted) : Promise.resolve('{}');
   // Only this server's users: the object's JSON text goes out as it is.
   if (remote.size === 0) return jsonText(c, `{"one_time_keys":${await localKeys},"failures":{}}`);
   const remoteKeys = claimRemoteKeys(c.env, new Map([...remote].map(([server, users]) => [server, Object.fromEntries(users)])), timeoutMs(req.timeout));

@@ -9,7 +9,7 @@ import { ErrCode, MatrixError } from '../../http/errors';
 import { requireServerAuth } from '../../http/federation-auth';
 import { jsonText } from '../../http/json-text';
 import { checkUserId, serverNameOf } from '../../matrix/ids';
-import { claimKeysJson } from '../../services/e2ee/keys';
+import { claimKeysJson, claimWanted } from '../../services/e2ee/keys';
 import { keysForServer, userDevices } from '../../services/federation/device-lists';
 import { keysClaimed } from '../../services/sync/wake';
 
@@ -34,11 +34,9 @@ const claimBody = z.object({ one_time_keys: z.record(z.string(), z.record(z.stri
 federationUser.post('/user/keys/claim', requireServerAuth, async (c) => {
   const req = validate(claimBody, c.get('federationBody'));
   const ours = c.get('config').serverName;
-  const wanted = Object.entries(req.one_time_keys)
-    .filter(([userId]) => serverNameOf(userId) === ours)
-    .flatMap(([userId, devices]) => Object.entries(devices).map(([deviceId, algorithm]) => ({ userId, deviceId, algorithm })));
-  const { json, devices } = await claimKeysJson(httpDb(c.env), wanted);
+  const wanted = claimWanted(Object.entries(req.one_time_keys).filter(([userId]) => serverNameOf(userId) === ours));
+  const { json, readers } = await claimKeysJson(httpDb(c.env), wanted);
   // The owners' objects keep key counts for /sync: they must drop them, as for a local claim.
-  await keysClaimed(c.env, devices);
+  await keysClaimed(c.env, readers);
   return jsonText(c, `{"one_time_keys":${json}}`);
 });

@@ -39,6 +39,43 @@ export const e2eOneTimeKeys = pgTable(
   ],
 );
 
+/**
+ * Where claims of a device's one-time keys start looking (per algorithm): every key with a smaller
+ * id was claimed (or is one a failed claim left behind, until the device's next upload). A claim
+ * deletes its key and Postgres keeps the dead index entries until vacuum: without this, each claim
+ * would step over every key claimed since, oldest first (see q.claimKeys).
+ */
+export const e2eOneTimeKeyFloors = pgTable(
+  'e2e_one_time_key_floors',
+  {
+    userId: text('user_id').notNull(),
+    deviceId: text('device_id').notNull(),
+    algorithm: text('algorithm').notNull(),
+    id: pos('id').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userId, t.deviceId, t.algorithm] }),
+    foreignKey({ columns: [t.userId, t.deviceId], foreignColumns: [devices.userId, devices.deviceId] }).onDelete('cascade'),
+  ],
+);
+
+/**
+ * Devices whose user's object keeps their key counts for /sync, and when it last read them: a
+ * claim of their keys must tell that object (src/services/sync/key-counts.ts); others need no word.
+ */
+export const e2eKeyCountReaders = pgTable(
+  'e2e_key_count_readers',
+  {
+    userId: text('user_id').notNull(),
+    deviceId: text('device_id').notNull(),
+    readTs: pos('read_ts').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userId, t.deviceId] }),
+    foreignKey({ columns: [t.userId, t.deviceId], foreignColumns: [devices.userId, devices.deviceId] }).onDelete('cascade'),
+  ],
+);
+
 /** One fallback key per device and algorithm; it stays claimable once used. */
 export const e2eFallbackKeys = pgTable(
   'e2e_fallback_keys',

@@ -33,7 +33,7 @@ export async function putDehydratedDevice(scope: UserScope, body: Json): Promise
   const pos = await scope.db.transaction(async (tx) => {
     await q.replaceDehydratedDevice(tx, userId, old?.deviceId, deviceId, displayName ?? null);
     await q.insertDeviceKeys(tx, userId, deviceId, deviceKeys);
-    await q.insertOneTimeKeys(tx, oneTime.map((k) => ({ userId, deviceId, algorithm: k.algorithm, keyId: k.keyId, keyJson: k.json })));
+    await q.insertOneTimeKeys(tx, userId, deviceId, oneTime.map((k) => ({ algorithm: k.algorithm, keyId: k.keyId, keyJson: k.json })));
     for (const k of fallback) await q.putFallbackKey(tx, { userId, deviceId, algorithm: k.algorithm, keyId: k.keyId, keyJson: k.json });
     await q.putDehydratedDevice(tx, userId, deviceId, canonical(data, 'device_data'));
     return q.insertDeviceListChange(tx, userId);

@@ -5,8 +5,11 @@ import type { Db } from '../../db/client';
 import * as q from '../../db/queries/e2ee';
 import { ErrCode, MatrixError, invalidParam } from '../../matrix/errors';
 import type { UserScope } from '../account/scope';
+import { KEY_COUNTS_MAX_AGE_MS } from '../sync/key-counts';
 import { announceDeviceListChange, deviceListChanges, type StreamPoint } from './device-lists';
 import { checkDeviceKeys, parseKeyMap, sameKey, signedPart, withSignatures, type Json } from './shapes';
+
+export type { ClaimWanted } from '../../db/queries/e2ee';
 
 export interface UploadInput {
   device_keys?: unknown;
@@ -47,10 +50,10 @@ export async function uploadKeys(scope: UserScope, deviceId: string, input: Uplo
       const fresh = [];
       for (const k of oneTime) {
         const old = existing.get(`${k.algorithm}:${k.keyId}`);
-        if (old === undefined) fresh.push({ userId, deviceId, algorithm: k.algorithm, keyId: k.keyId, keyJson: k.json });
+        if (old === undefined) fresh.push({ algorithm: k.algorithm, keyId: k.keyId, keyJson: k.json });
         else if (!sameKey(old, k.value)) throw new MatrixError(400, ErrCode.INVALID_PARAM, `One-time key ${k.algorithm}:${k.keyId} already exists with another value`);
       }
-      await q.insertOneTimeKeys(tx, fresh);
+      await q.insertOneTimeKeys(tx, userId, deviceId, fresh);
     }
 
     if (fallback.length) {
@@ -126,25 +129,28 @@ export async function queryKeysJson(db: Db, requester: string, query: Map<string
 }
 
 /**
- * POST /keys/claim for local users' devices, as JSON text (user → device → key id → key) written
- * from the stored keys without parsing them (as queryKeysJson), with the devices that gave a key,
- * by owner (their key counts changed). One statement claims them all; the database guarantees
- * that no key is handed out twice (see q.claimKeys).
+ * POST /keys/claim for local users' devices: the JSON text of `one_time_keys` (see q.claimKeys),
+ * and those of the devices whose counts a user's object keeps (owner → device ids), so that the
+ * caller tells those objects. Looked up after the claim committed, which is what makes the answer
+ * complete (q.markKeyCountsRead).
  */
-export async function claimKeysJson(db: Db, wanted: { userId: string; deviceId: string; algorithm: string }[]): Promise<{ json: string; devices: Map<string, string[]> }> {
-  const byUser = new Map<string, Map<string, string[]>>();
-  for (const k of await q.claimKeys(db, wanted)) {
-    let byDevice = byUser.get(k.userId);
-    if (!byDevice) byUser.set(k.userId, (byDevice = new Map()));
-    let keys = byDevice.get(k.deviceId);
-    if (!keys) byDevice.set(k.deviceId, (keys = []));
-    keys.push(`${JSON.stringify(`${k.algorithm}:${k.keyId}`)}:${k.keyJson}`);
+export async function claimKeysJson(db: Db, wanted: q.ClaimWanted): Promise<{ json: string; readers: Map<string, string[]> }> {
+  const json = await q.claimKeys(db, wanted);
+  // Twice the time an object trusts counts it read: room for the clocks of database and object.
+  return { json, readers: await q.keyCountReaders(db, wanted, 2 * KEY_COUNTS_MAX_AGE_MS) };
+}
+
+/** The (user, device, algorithm) columns of a claim's `one_time_keys`, for these users. */
+export function claimWanted(oneTimeKeys: Iterable<[string, Record<string, string>]>): q.ClaimWanted {
+  const wanted: q.ClaimWanted = { users: [], devices: [], algorithms: [] };
+  for (const [userId, devices] of oneTimeKeys) {
+    for (const [deviceId, algorithm] of Object.entries(devices)) {
+      wanted.users.push(userId);
+      wanted.devices.push(deviceId);
+      wanted.algorithms.push(algorithm);
+    }
   }
-  const object = <T>(entries: Iterable<[string, T]>, value: (v: T) => string) => `{${[...entries].map(([k, v]) => `${JSON.stringify(k)}:${value(v)}`).join(',')}}`;
-  return {
-    json: object(byUser, (byDevice) => object(byDevice, (keys) => `{${keys.join(',')}}`)),
-    devices: new Map([...byUser].map(([owner, byDevice]) => [owner, [...byDevice.keys()]])),
-  };
+  return wanted;
 }
 
 /** GET /keys/changes: the same answer /sync gives in device_lists between the two tokens. */

@@ -1,8 +1,8 @@
 // The device's one-time key counts and unused fallback key types, which every sync response
 // carries (v1.17), kept in the user's object so that a sync with nothing new reads no database.
 // They change when the device uploads keys (through this object) and when someone claims them
-// (through the claimer's object, which tells this one: src/services/sync/wake.ts). Claims by other
-// servers do not pass through an object, so an entry is trusted for a bounded time only.
+// (the claimer tells this object, src/services/sync/wake.ts, if the database says this object read
+// the counts lately: q.markKeyCountsRead). An entry is trusted for a bounded time only all the same.
 
 export interface KeyCounts {
   otk: Record<string, number>;

@@ -1,7 +1,9 @@
 // /keys/upload, /keys/query and /keys/claim (spec: "Key management API").
 import { describe, expect, it } from 'vitest';
-import { claimKeys, oneTimeKeyCounts, unusedFallbackKeyTypes } from '../../../src/db/queries/e2ee';
-import { call, login, registerUser } from '../helpers/client';
+import { and, eq } from 'drizzle-orm';
+import { claimKeys, keyCountReaders, oneTimeKeyCounts, unusedFallbackKeyTypes } from '../../../src/db/queries/e2ee';
+import { e2eKeyCountReaders, e2eOneTimeKeyFloors, e2eOneTimeKeys } from '../../../src/db/schema';
+import { call, login, registerUser, type TestUser } from '../helpers/client';
 import { expectSpec } from '../helpers/spec';
 import { claim, db, fallbackKey, makeDevice, oneTimeKeys, query, randomKey, upload, uploadOk } from './helpers';
 
@@ -204,10 +206,22 @@ describe('POST /keys/claim', () => {
     const device = await makeDevice(alice);
     const keys = await oneTimeKeys(device, 5);
     await uploadOk(alice, { device_keys: device.keys, one_time_keys: keys, fallback_keys: await fallbackKey(device) });
-    const results = await Promise.all(Array.from({ length: 10 }, () => claimKeys(db(), [{ userId: alice.userId, deviceId: alice.deviceId, algorithm: 'signed_curve25519' }])));
-    const oneTime = results.flat().filter((k) => !k.fallback).map((k) => k.keyId);
-    expect(oneTime.sort()).toEqual(Object.keys(keys).map((id) => id.split(':')[1]).sort());
-    expect(results.flat().filter((k) => k.fallback)).toHaveLength(5);
+    const wanted = { users: [alice.userId], devices: [alice.deviceId], algorithms: ['signed_curve25519'] };
+    const results = await Promise.all(Array.from({ length: 10 }, () => claimKeys(db(), wanted)));
+    // Each claim's answer is one_time_keys' JSON: one key of alice's device.
+    const handed = results.map((json) => {
+      const byDevice = (JSON.parse(json) as Record<string, Record<string, Record<string, unknown>>>)[alice.userId]!;
+      expect(Object.keys(byDevice)).toEqual([alice.deviceId]);
+      const entries = Object.entries(byDevice[alice.deviceId]!);
+      expect(entries).toHaveLength(1);
+      return entries[0]!;
+    });
+    const oneTime = handed.filter(([id]) => id in keys);
+    expect(oneTime.map(([id]) => id).sort()).toEqual(Object.keys(keys).sort());
+    for (const [id, key] of oneTime) expect(key).toEqual(keys[id]);
+    const fallbacks = handed.filter(([id]) => !(id in keys));
+    expect(fallbacks).toHaveLength(5);
+    for (const [, key] of fallbacks) expect(key).toMatchObject({ fallback: true });
   });
 
   it('leaves out devices without keys, unknown devices and remote users (as failures)', async () => {
@@ -231,5 +245,83 @@ describe('POST /keys/claim', () => {
       expect(r.status, JSON.stringify(bad)).toBe(400);
       expect(r.body.errcode).toBe('M_BAD_JSON');
     }
+  });
+});
+
+describe('one-time key claims over many keys (the claim floor)', () => {
+  const one = (json: string, user: TestUser): string | undefined => {
+    const byDevice = (JSON.parse(json) as Record<string, Record<string, Record<string, unknown>>>)[user.userId];
+    return byDevice && Object.keys(byDevice[user.deviceId]!)[0];
+  };
+  const wantedOf = (user: TestUser) => ({ users: [user.userId], devices: [user.deviceId], algorithms: ['signed_curve25519'] });
+  const floorOf = async (user: TestUser) => {
+    const [row] = await db().select().from(e2eOneTimeKeyFloors).where(and(eq(e2eOneTimeKeyFloors.userId, user.userId), eq(e2eOneTimeKeyFloors.deviceId, user.deviceId)));
+    return row!.id;
+  };
+  const idsOf = async (user: TestUser) =>
+    (await db().select({ id: e2eOneTimeKeys.id }).from(e2eOneTimeKeys).where(and(eq(e2eOneTimeKeys.userId, user.userId), eq(e2eOneTimeKeys.deviceId, user.deviceId)))).map((r) => r.id);
+
+  it('hands out keys oldest first while the floor moves up past the claimed ones', async () => {
+    const alice = await registerUser();
+    const device = await makeDevice(alice);
+    await uploadOk(alice, { device_keys: device.keys, one_time_keys: await oneTimeKeys(device, 150, 'K'), fallback_keys: await fallbackKey(device) });
+    const firstFloor = await floorOf(alice);
+    expect(firstFloor).toBe(Math.min(...(await idsOf(alice))));
+
+    const handed: (string | undefined)[] = [];
+    for (let i = 0; i < 100; i++) handed.push(one(await claimKeys(db(), wantedOf(alice)), alice));
+    // Upload order is id order; the keys were named in upload order (K0 … K149).
+    expect(handed).toEqual(Array.from({ length: 100 }, (_, i) => `signed_curve25519:K${i}`));
+    const floor = await floorOf(alice);
+    expect(floor).toBeGreaterThan(firstFloor);
+    expect(floor).toBeLessThanOrEqual(Math.min(...(await idsOf(alice))));
+
+    // Keys uploaded later come after the older ones left.
+    await uploadOk(alice, { one_time_keys: await oneTimeKeys(device, 3, 'N') });
+    const rest: (string | undefined)[] = [];
+    for (let i = 0; i < 54; i++) rest.push(one(await claimKeys(db(), wantedOf(alice)), alice));
+    expect(rest.slice(0, 50)).toEqual(Array.from({ length: 50 }, (_, i) => `signed_curve25519:K${100 + i}`));
+    expect(rest.slice(50, 53)).toEqual(['signed_curve25519:N0', 'signed_curve25519:N1', 'signed_curve25519:N2']);
+    expect(rest[53]).toBe('signed_curve25519:FB1');
+    expect(await oneTimeKeyCounts(db(), alice.userId, alice.deviceId)).toEqual({ signed_curve25519: 0 });
+  });
+
+  it('gives a key left below the floor (by a failed claim) back at the next upload', async () => {
+    const alice = await registerUser();
+    const device = await makeDevice(alice);
+    await uploadOk(alice, { device_keys: device.keys, one_time_keys: await oneTimeKeys(device, 3, 'A'), fallback_keys: await fallbackKey(device) });
+    // As after a claim of A0 that failed while another claim took A1 and moved the floor to it.
+    const ids = (await idsOf(alice)).sort((a, b) => a - b);
+    await db().update(e2eOneTimeKeyFloors).set({ id: ids[1]! }).where(and(eq(e2eOneTimeKeyFloors.userId, alice.userId), eq(e2eOneTimeKeyFloors.deviceId, alice.deviceId)));
+
+    expect(one(await claimKeys(db(), wantedOf(alice)), alice)).toBe('signed_curve25519:A1');
+    expect(one(await claimKeys(db(), wantedOf(alice)), alice)).toBe('signed_curve25519:A2');
+    expect(one(await claimKeys(db(), wantedOf(alice)), alice)).toBe('signed_curve25519:FB1');
+    // A0 is still stored, and counted: the device's next upload makes it claimable again, first.
+    expect(await oneTimeKeyCounts(db(), alice.userId, alice.deviceId)).toEqual({ signed_curve25519: 1 });
+    await uploadOk(alice, { one_time_keys: await oneTimeKeys(device, 1, 'B') });
+    expect(one(await claimKeys(db(), wantedOf(alice)), alice)).toBe('signed_curve25519:A0');
+    expect(one(await claimKeys(db(), wantedOf(alice)), alice)).toBe('signed_curve25519:B0');
+  });
+});
+
+describe('which objects a claim tells of new key counts', () => {
+  it("names a device whose user's object read its counts lately, and no other", async () => {
+    const alice = await registerUser();
+    const bob = await registerUser();
+    const device = await makeDevice(bob);
+    await uploadOk(bob, { device_keys: device.keys, one_time_keys: await oneTimeKeys(device, 3) });
+    const wanted = { users: [bob.userId], devices: [bob.deviceId] };
+    const window = 120_000;
+    // Bob has not synced: his object keeps no counts, nobody needs telling.
+    expect(await keyCountReaders(db(), wanted, window)).toEqual(new Map());
+    const r = await call('GET', '/_matrix/client/v3/sync?timeout=0', { token: bob.token });
+    expect(r.status).toBe(200);
+    expect(r.body.device_one_time_keys_count).toEqual({ signed_curve25519: 3 });
+    expect(await keyCountReaders(db(), wanted, window)).toEqual(new Map([[bob.userId, [bob.deviceId]]]));
+    expect(await keyCountReaders(db(), { users: [alice.userId], devices: [alice.deviceId] }, window)).toEqual(new Map());
+    // A read older than the window is no longer trusted by the object either.
+    await db().update(e2eKeyCountReaders).set({ readTs: Date.now() - 2 * window }).where(eq(e2eKeyCountReaders.userId, bob.userId));
+    expect(await keyCountReaders(db(), wanted, window)).toEqual(new Map());
   });
 });
