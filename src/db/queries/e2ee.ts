@@ -76,10 +76,11 @@ const pgNowMs = sql`(extract(epoch from clock_timestamp()) * 1000)::bigint`;
  * committed before the counts are read (and they include it). See keyCountReaders.
  */
 export async function markKeyCountsRead(db: Db, userId: string, deviceId: string): Promise<void> {
-  await db
-    .insert(e2eKeyCountReaders)
-    .values({ userId, deviceId, readTs: pgNowMs })
-    .onConflictDoUpdate({ target: [e2eKeyCountReaders.userId, e2eKeyCountReaders.deviceId], set: { readTs: pgNowMs } });
+  // A device deleted meanwhile has no counts to keep (and would fail the foreign key).
+  await db.execute(sql`
+    insert into ${e2eKeyCountReaders} (user_id, device_id, read_ts)
+    select user_id, device_id, ${pgNowMs} from ${devices} where user_id = ${userId} and device_id = ${deviceId}
+    on conflict (user_id, device_id) do update set read_ts = excluded.read_ts`);
 }
 
 const readersStatement = preparedStatement<{ users: string[]; devices: string[]; withinMs: number }>(
