@@ -113,7 +113,9 @@ describe('POST /keys/upload', () => {
 describe('POST /keys/query', () => {
   it("returns every device's keys with its display name, for all or chosen devices", async () => {
     const alice = await registerUser();
-    const second = await login(alice, { initial_device_display_name: 'Alice phone' });
+    // A name that JSON must escape, written by Postgres into the answer (q.keysForQuery).
+    const name = 'Alice "phone" \\ ✓\n';
+    const second = await login(alice, { initial_device_display_name: name });
     const phone = { ...alice, token: second.body.access_token, deviceId: second.body.device_id };
     const laptop = await makeDevice(alice);
     const mobile = await makeDevice(phone);
@@ -126,7 +128,7 @@ describe('POST /keys/query', () => {
     expectSpec(QUERY, 200, all.body);
     expect(all.body.device_keys[alice.userId]).toEqual({
       [alice.deviceId]: { ...laptop.keys, unsigned: {} },
-      [phone.deviceId]: { ...mobile.keys, unsigned: { device_display_name: 'Alice phone' } },
+      [phone.deviceId]: { ...mobile.keys, unsigned: { device_display_name: name } },
     });
 
     const one = await query(bob, { [alice.userId]: [phone.deviceId, 'NOSUCHDEVICE'] });
