@@ -380,8 +380,7 @@ CREATE TABLE "event_push_actions" (
 	"highlight" boolean NOT NULL,
 	"thread_id" text,
 	"actions" jsonb NOT NULL,
-	"ts" bigint NOT NULL,
-	CONSTRAINT "event_push_actions_user_id_event_id_pk" PRIMARY KEY("user_id","event_id")
+	"ts" bigint NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE "push_rule_changes" (
@@ -523,9 +522,9 @@ CREATE INDEX "reports_room" ON "reports" USING btree ("room_id","received_ts");-
 CREATE INDEX "user_reports_user" ON "user_reports" USING btree ("user_id","received_ts");--> statement-breakpoint
 CREATE UNIQUE INDEX "e2e_one_time_keys_key" ON "e2e_one_time_keys" USING btree ("user_id","device_id","algorithm","key_id");--> statement-breakpoint
 CREATE INDEX "e2e_one_time_keys_claim" ON "e2e_one_time_keys" USING btree ("user_id","device_id","algorithm","id");--> statement-breakpoint
+CREATE UNIQUE INDEX "event_push_actions_event_user" ON "event_push_actions" USING btree ("event_id","user_id");--> statement-breakpoint
 CREATE INDEX "event_push_actions_room" ON "event_push_actions" USING btree ("user_id","room_id","stream_pos");--> statement-breakpoint
 CREATE INDEX "event_push_actions_user" ON "event_push_actions" USING btree ("user_id","stream_pos");--> statement-breakpoint
-CREATE INDEX "event_push_actions_event" ON "event_push_actions" USING btree ("event_id");--> statement-breakpoint
 CREATE INDEX "pushers_app_pushkey" ON "pushers" USING btree ("app_id","pushkey");--> statement-breakpoint
 CREATE INDEX "received_transactions_ts" ON "received_transactions" USING btree ("received_ts");--> statement-breakpoint
 CREATE INDEX "user_directory_vector" ON "user_directory" USING gin ("vector");--> statement-breakpoint

@@ -1,7 +1,7 @@
 // Push notifications (spec: client-server "Push Notifications"): each user's own push rules and
 // their changes to the predefined rules, pushers, and the push actions computed for new events
 // (the source of notification counts and of GET /notifications).
-import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import type { PushAction, PushCondition } from '../../matrix/push-rules/types';
 import { users } from './accounts';
 
@@ -77,9 +77,9 @@ export const eventPushActions = pgTable(
     ts: ms('ts').notNull(),
   },
   (t) => [
-    primaryKey({ columns: [t.userId, t.eventId] }),
+    // One row per event and user; also how a redaction finds an event's rows.
+    uniqueIndex('event_push_actions_event_user').on(t.eventId, t.userId),
     index('event_push_actions_room').on(t.userId, t.roomId, t.streamPos),
     index('event_push_actions_user').on(t.userId, t.streamPos),
-    index('event_push_actions_event').on(t.eventId),
   ],
 );
