@@ -2,10 +2,14 @@
 // cross-signing keys and signatures, server-side key backups, and dehydrated devices (MSC3814).
 // Client-supplied JSON is stored as text (canonical JSON where it is signed): jsonb cannot hold
 // \u0000, and signed objects must come back exactly as they were uploaded.
-import { bigint, bigserial, boolean, foreignKey, index, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, foreignKey, index, type PgColumn, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import { devices } from './accounts';
 
 const pos = (name: string) => bigint(name, { mode: 'number' });
+
+/** The row belongs to a device, and goes with it. */
+const ofDevice = (t: { userId: PgColumn; deviceId: PgColumn }) =>
+  foreignKey({ columns: [t.userId, t.deviceId], foreignColumns: [devices.userId, devices.deviceId] }).onDelete('cascade');
 
 /** A device's identity keys as the device signed them; they go with the device. */
 export const e2eDeviceKeys = pgTable(
@@ -17,7 +21,7 @@ export const e2eDeviceKeys = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.userId, t.deviceId] }),
-    foreignKey({ columns: [t.userId, t.deviceId], foreignColumns: [devices.userId, devices.deviceId] }).onDelete('cascade'),
+    ofDevice(t),
   ],
 );
 
@@ -35,7 +39,7 @@ export const e2eOneTimeKeys = pgTable(
   (t) => [
     uniqueIndex('e2e_one_time_keys_key').on(t.userId, t.deviceId, t.algorithm, t.keyId),
     index('e2e_one_time_keys_claim').on(t.userId, t.deviceId, t.algorithm, t.id),
-    foreignKey({ columns: [t.userId, t.deviceId], foreignColumns: [devices.userId, devices.deviceId] }).onDelete('cascade'),
+    ofDevice(t),
   ],
 );
 
@@ -43,7 +47,7 @@ export const e2eOneTimeKeys = pgTable(
  * Where claims of a device's one-time keys start looking (per algorithm): every key with a smaller
  * id was claimed (or is one a failed claim left behind, until the device's next upload). A claim
  * deletes its key and Postgres keeps the dead index entries until vacuum: without this, each claim
- * would step over every key claimed since, oldest first (see q.claimKeys).
+ * would step over every key claimed since, oldest first (see claimKeys in src/db/queries/key-management.ts).
  */
 export const e2eOneTimeKeyFloors = pgTable(
   'e2e_one_time_key_floors',
@@ -55,7 +59,7 @@ export const e2eOneTimeKeyFloors = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.userId, t.deviceId, t.algorithm] }),
-    foreignKey({ columns: [t.userId, t.deviceId], foreignColumns: [devices.userId, devices.deviceId] }).onDelete('cascade'),
+    ofDevice(t),
   ],
 );
 
@@ -72,7 +76,7 @@ export const e2eKeyCountReaders = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.userId, t.deviceId] }),
-    foreignKey({ columns: [t.userId, t.deviceId], foreignColumns: [devices.userId, devices.deviceId] }).onDelete('cascade'),
+    ofDevice(t),
   ],
 );
 
@@ -89,7 +93,7 @@ export const e2eFallbackKeys = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.userId, t.deviceId, t.algorithm] }),
-    foreignKey({ columns: [t.userId, t.deviceId], foreignColumns: [devices.userId, devices.deviceId] }).onDelete('cascade'),
+    ofDevice(t),
   ],
 );
 
@@ -191,6 +195,6 @@ export const dehydratedDevices = pgTable(
     createdTs: pos('created_ts').notNull(),
   },
   (t) => [
-    foreignKey({ columns: [t.userId, t.deviceId], foreignColumns: [devices.userId, devices.deviceId] }).onDelete('cascade'),
+    ofDevice(t),
   ],
 );

@@ -4,6 +4,7 @@
 // ordinary device (no tokens) with its keys, its opaque `device_data`, and its to-device inbox,
 // which the rehydrating client reads through the events endpoint.
 import * as q from '../../db/queries/e2ee';
+import * as keysDb from '../../db/queries/key-management';
 import { ErrCode, MatrixError, badJson } from '../../matrix/errors';
 import { checkDeviceId } from '../../matrix/ids';
 import type { UserScope } from '../account/scope';
@@ -32,9 +33,9 @@ export async function putDehydratedDevice(scope: UserScope, body: Json): Promise
   }
   const pos = await scope.db.transaction(async (tx) => {
     await q.replaceDehydratedDevice(tx, userId, old?.deviceId, deviceId, displayName ?? null);
-    await q.insertDeviceKeys(tx, userId, deviceId, deviceKeys);
-    await q.insertOneTimeKeys(tx, userId, deviceId, oneTime.map((k) => ({ algorithm: k.algorithm, keyId: k.keyId, keyJson: k.json })));
-    for (const k of fallback) await q.putFallbackKey(tx, { userId, deviceId, algorithm: k.algorithm, keyId: k.keyId, keyJson: k.json });
+    await keysDb.insertDeviceKeys(tx, userId, deviceId, deviceKeys);
+    await keysDb.insertOneTimeKeys(tx, userId, deviceId, oneTime.map((k) => ({ algorithm: k.algorithm, keyId: k.keyId, keyJson: k.json })));
+    for (const k of fallback) await keysDb.putFallbackKey(tx, { userId, deviceId, algorithm: k.algorithm, keyId: k.keyId, keyJson: k.json });
     await q.putDehydratedDevice(tx, userId, deviceId, canonical(data, 'device_data'));
     return q.insertDeviceListChange(tx, userId);
   });

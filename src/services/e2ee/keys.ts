@@ -3,13 +3,14 @@
 // database itself keeps from handing out a key twice).
 import type { Db } from '../../db/client';
 import * as q from '../../db/queries/e2ee';
+import * as keysDb from '../../db/queries/key-management';
 import { ErrCode, MatrixError, invalidParam } from '../../matrix/errors';
 import type { UserScope } from '../account/scope';
 import { KEY_COUNTS_MAX_AGE_MS } from '../sync/key-counts';
 import { announceDeviceListChange, deviceListChanges, type StreamPoint } from './device-lists';
 import { checkDeviceKeys, parseKeyMap, sameKey, signedPart, withSignatures, type Json } from './shapes';
 
-export type { ClaimWanted } from '../../db/queries/e2ee';
+export type { ClaimWanted } from '../../db/queries/key-management';
 
 export interface UploadInput {
   device_keys?: unknown;
@@ -33,12 +34,12 @@ export async function uploadKeys(scope: UserScope, deviceId: string, input: Uplo
   }
 
   const changedAt = await scope.db.transaction(async (tx) => {
-    if (!(await q.deviceExists(tx, userId, deviceId))) throw new MatrixError(401, ErrCode.UNKNOWN_TOKEN, 'This device was deleted', { soft_logout: false });
+    if (!(await keysDb.deviceExists(tx, userId, deviceId))) throw new MatrixError(401, ErrCode.UNKNOWN_TOKEN, 'This device was deleted', { soft_logout: false });
     let newDeviceKeys = false;
     if (deviceKeys !== undefined) {
-      const stored = await q.deviceKeysForUpdate(tx, userId, deviceId);
+      const stored = await keysDb.deviceKeysForUpdate(tx, userId, deviceId);
       if (stored === undefined) {
-        await q.insertDeviceKeys(tx, userId, deviceId, deviceKeys);
+        await keysDb.insertDeviceKeys(tx, userId, deviceId, deviceKeys);
         newDeviceKeys = true;
       } else if (signedPart(JSON.parse(stored) as Json) !== signedPart(JSON.parse(deviceKeys) as Json)) {
         throw new MatrixError(400, ErrCode.INVALID_PARAM, 'This device already has different identity keys; a new device needs a new device id');
@@ -46,29 +47,29 @@ export async function uploadKeys(scope: UserScope, deviceId: string, input: Uplo
     }
 
     if (oneTime.length) {
-      const existing = await q.existingOneTimeKeys(tx, userId, deviceId, oneTime.map((k) => [k.algorithm, k.keyId]));
+      const existing = await keysDb.existingOneTimeKeys(tx, userId, deviceId, oneTime.map((k) => [k.algorithm, k.keyId]));
       const fresh = [];
       for (const k of oneTime) {
         const old = existing.get(`${k.algorithm}:${k.keyId}`);
         if (old === undefined) fresh.push({ algorithm: k.algorithm, keyId: k.keyId, keyJson: k.json });
         else if (!sameKey(old, k.value)) throw new MatrixError(400, ErrCode.INVALID_PARAM, `One-time key ${k.algorithm}:${k.keyId} already exists with another value`);
       }
-      await q.insertOneTimeKeys(tx, userId, deviceId, fresh);
+      await keysDb.insertOneTimeKeys(tx, userId, deviceId, fresh);
     }
 
     if (fallback.length) {
-      const current = await q.fallbackKeys(tx, userId, deviceId);
+      const current = await keysDb.fallbackKeys(tx, userId, deviceId);
       for (const k of fallback) {
         const old = current.get(k.algorithm);
         // The same key again must not make a used key unused.
         if (old && old.keyId === k.keyId && old.keyJson === k.json) continue;
-        await q.putFallbackKey(tx, { userId, deviceId, algorithm: k.algorithm, keyId: k.keyId, keyJson: k.json });
+        await keysDb.putFallbackKey(tx, { userId, deviceId, algorithm: k.algorithm, keyId: k.keyId, keyJson: k.json });
       }
     }
     return newDeviceKeys ? q.insertDeviceListChange(tx, userId) : undefined;
   });
   if (changedAt !== undefined) await announceDeviceListChange(scope, changedAt, { devices: [deviceId] });
-  return { one_time_key_counts: await q.oneTimeKeyCounts(scope.db, userId, deviceId) };
+  return { one_time_key_counts: await keysDb.oneTimeKeyCounts(scope.db, userId, deviceId) };
 }
 
 export interface KeysQueryResult {
@@ -129,20 +130,22 @@ export async function queryKeysJson(db: Db, requester: string, query: Map<string
 }
 
 /**
- * POST /keys/claim for local users' devices: the JSON text of `one_time_keys` (see q.claimKeys),
+ * POST /keys/claim for local users' devices: the JSON text of `one_time_keys` (see keysDb.claimKeys),
  * and those of the devices whose counts a user's object keeps (owner → device ids), so that the
  * caller tells those objects. Looked up after the claim committed, which is what makes the answer
- * complete (q.markKeyCountsRead).
+ * complete (keysDb.markKeyCountsRead).
  */
-export async function claimKeysJson(db: Db, wanted: q.ClaimWanted): Promise<{ json: string; readers: Map<string, string[]> }> {
-  const json = await q.claimKeys(db, wanted);
+export async function claimKeysJson(db: Db, wanted: keysDb.ClaimWanted): Promise<{ json: string; readers: Map<string, string[]> }> {
+  const json = await keysDb.claimKeys(db, wanted);
+  // Nothing handed out: no counts changed.
+  if (json === '{}') return { json, readers: new Map() };
   // Twice the time an object trusts counts it read: room for the clocks of database and object.
-  return { json, readers: await q.keyCountReaders(db, wanted, 2 * KEY_COUNTS_MAX_AGE_MS) };
+  return { json, readers: await keysDb.keyCountReaders(db, wanted, 2 * KEY_COUNTS_MAX_AGE_MS) };
 }
 
 /** The (user, device, algorithm) columns of a claim's `one_time_keys`, for these users. */
-export function claimWanted(oneTimeKeys: Iterable<[string, Record<string, string>]>): q.ClaimWanted {
-  const wanted: q.ClaimWanted = { users: [], devices: [], algorithms: [] };
+export function claimWanted(oneTimeKeys: Iterable<[string, Record<string, string>]>): keysDb.ClaimWanted {
+  const wanted: keysDb.ClaimWanted = { users: [], devices: [], algorithms: [] };
   for (const [userId, devices] of oneTimeKeys) {
     for (const [deviceId, algorithm] of Object.entries(devices)) {
       wanted.users.push(userId);

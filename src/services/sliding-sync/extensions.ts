@@ -3,7 +3,7 @@
 // typing (MSC3961). The per-room ones cover the rooms of the lists and subscriptions their
 // `lists` and `rooms` name. Each reads the same streams /sync reads.
 import type { PooledDb } from '../../db/client';
-import { deviceKeyCounts } from '../../db/queries/e2ee';
+import { deviceKeyCounts } from '../../db/queries/key-management';
 import { accountDataFor, initialReceipts, receiptsAfter, type ReceiptRow } from '../../db/queries/sliding-sync';
 import { ackAndReadToDevice } from '../../db/queries/sync';
 import type { JsonObject } from '../../matrix/types';

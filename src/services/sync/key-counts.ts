@@ -2,7 +2,7 @@
 // carries (v1.17), kept in the user's object so that a sync with nothing new reads no database.
 // They change when the device uploads keys (through this object) and when someone claims them
 // (the claimer tells this object, src/services/sync/wake.ts, if the database says this object read
-// the counts lately: q.markKeyCountsRead). An entry is trusted for a bounded time only all the same.
+// the counts lately: src/db/queries/key-management.ts). An entry is trusted for a bounded time only.
 
 export interface KeyCounts {
   otk: Record<string, number>;

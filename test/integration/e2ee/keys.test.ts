@@ -1,7 +1,7 @@
 // /keys/upload, /keys/query and /keys/claim (spec: "Key management API").
 import { describe, expect, it } from 'vitest';
 import { and, eq } from 'drizzle-orm';
-import { claimKeys, keyCountReaders, oneTimeKeyCounts, unusedFallbackKeyTypes } from '../../../src/db/queries/e2ee';
+import { claimKeys, keyCountReaders, oneTimeKeyCounts, unusedFallbackKeyTypes } from '../../../src/db/queries/key-management';
 import { e2eKeyCountReaders, e2eOneTimeKeyFloors, e2eOneTimeKeys } from '../../../src/db/schema';
 import { call, login, registerUser, type TestUser } from '../helpers/client';
 import { expectSpec } from '../helpers/spec';
